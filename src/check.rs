@@ -1,0 +1,38 @@
+//! [`check`]: the whole verdict on one request, without I/O.
+
+use http::Request;
+
+use crate::rules::{check_head, Options};
+use crate::FaceApiError;
+
+/// Checks one Face API request exactly as [`PreflightLayer`](crate::PreflightLayer)
+/// does with its default settings.
+///
+/// `Ok(())` means the service may accept the request (or this crate does not
+/// know the operation); `Err` is the error the service documents for it.
+///
+/// ```
+/// use face_preflight::check;
+///
+/// let request = http::Request::put("https://x.cognitiveservices.azure.com/face/v1.2/persongroups/MyGroup")
+///     .header("content-type", "application/json")
+///     .body(r#"{"name":"staff"}"#)
+///     .unwrap();
+/// let error = check(&request).unwrap_err();
+/// assert_eq!(error.status(), 400);
+/// assert_eq!(error.code(), "BadArgument");
+/// assert_eq!(error.message(), "Person group ID is invalid.");
+/// ```
+pub fn check<B: AsRef<[u8]>>(request: &Request<B>) -> Result<(), FaceApiError> {
+    check_with(&Options::default(), request)
+}
+
+pub(crate) fn check_with<B: AsRef<[u8]>>(
+    options: &Options,
+    request: &Request<B>,
+) -> Result<(), FaceApiError> {
+    match check_head(options, request.method(), request.uri(), request.headers())? {
+        Some(plan) => plan.check(request.body().as_ref()),
+        None => Ok(()),
+    }
+}

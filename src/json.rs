@@ -1,0 +1,379 @@
+//! A one-pass, borrowed view of a JSON object body.
+//!
+//! Rules need a handful of top-level fields. Building a `serde_json::Value`
+//! costs about four times the parse itself, so the body is walked once:
+//! scalars are kept (strings borrowed from the body when they have no
+//! escapes), arrays are summarised (length, element kinds, how many strings
+//! are GUIDs) and nested objects are skipped. Field names are looked up
+//! without regard to ASCII case, as the service binds them; of duplicate
+//! names the last wins.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::rules::ids::is_guid;
+
+/// Why a body could not be read as an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Not JSON at all (syntax error, truncated, nested too deep).
+    Syntax,
+    /// JSON, but not an object (or empty).
+    NotAnObject,
+}
+
+/// A top-level JSON object.
+#[derive(Debug, Default)]
+pub(crate) struct Object<'a> {
+    fields: Vec<(Cow<'a, str>, Value<'a>)>,
+}
+
+/// A top-level field's value.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// An integer that fits in `i64`.
+    Int(i64),
+    /// Any other number (fractional, or an integer beyond `i64`).
+    Float(f64),
+    Str(Cow<'a, str>),
+    Array(Array<'a>),
+    Object,
+}
+
+/// Summary of an array.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Array<'a> {
+    pub len: usize,
+    /// Elements that are not strings.
+    pub non_strings: usize,
+    /// String elements that are not GUIDs.
+    pub non_guids: usize,
+    /// The first element, if it is a string.
+    pub first: Option<Cow<'a, str>>,
+}
+
+impl<'a> Object<'a> {
+    /// Parses `body` as a JSON object.
+    pub(crate) fn parse(body: &'a [u8]) -> Result<Self, BodyError> {
+        // .NET readers skip a UTF-8 byte-order mark; serde_json does not.
+        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(BodyError::NotAnObject);
+        }
+        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        let parsed = ObjectSeed.deserialize(&mut deserializer).and_then(|object| {
+            deserializer.end()?;
+            Ok(object)
+        });
+        match parsed {
+            Ok(Some(object)) => Ok(object),
+            Ok(None) => Err(BodyError::NotAnObject),
+            Err(_) => Err(BodyError::Syntax),
+        }
+    }
+
+    /// The field named `name` (any ASCII case), unless missing or `null`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Value<'a>> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value)
+            .filter(|value| **value != Value::Null)
+    }
+
+    /// Whether the field is present with a non-null value.
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// A string field; `Err` when present but not a string.
+    pub(crate) fn str(&self, name: &str) -> Result<Option<&str>, Shape> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(_) => Err(Shape),
+        }
+    }
+
+    /// A boolean field; `Err` when present but not a boolean.
+    pub(crate) fn bool(&self, name: &str) -> Result<Option<bool>, Shape> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(Shape),
+        }
+    }
+
+    /// An `int32` field; `Err` when present but not an integer that fits.
+    /// `5.0` counts as 5: the service's readers accept an integral float.
+    pub(crate) fn int(&self, name: &str) -> Result<Option<i64>, Shape> {
+        let value = match self.get(name) {
+            None => return Ok(None),
+            Some(Value::Int(i)) => *i,
+            Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() <= i32::MAX as f64 => *f as i64,
+            Some(_) => return Err(Shape),
+        };
+        if i32::try_from(value).is_ok() {
+            Ok(Some(value))
+        } else {
+            Err(Shape)
+        }
+    }
+
+    /// A number field; `Err` when present but not a number.
+    pub(crate) fn number(&self, name: &str) -> Result<Option<f64>, Shape> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Int(i)) => Ok(Some(*i as f64)),
+            Some(Value::Float(f)) => Ok(Some(*f)),
+            Some(_) => Err(Shape),
+        }
+    }
+
+    /// An array field; `Err` when present but not an array.
+    pub(crate) fn array(&self, name: &str) -> Result<Option<&Array<'a>>, Shape> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Array(array)) => Ok(Some(array)),
+            Some(_) => Err(Shape),
+        }
+    }
+}
+
+/// A field of the wrong JSON type: the body does not fit the operation's schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape;
+
+/// `Some(object)` for an object, `None` for any other JSON value.
+struct ObjectSeed;
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed {
+    type Value = Option<Object<'de>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(ObjectVisitor)
+    }
+}
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Option<Object<'de>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8).min(16));
+        while let Some(Text(key)) = map.next_key()? {
+            let value = map.next_value_seed(ValueSeed)?;
+            fields.push((key, value));
+        }
+        Ok(Some(Object { fields }))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// A string, borrowed from the body when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct ValueSeed;
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(ValueVisitor)
+    }
+}
+
+struct ValueVisitor;
+
+impl<'de> Visitor<'de> for ValueVisitor {
+    type Value = Value<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
+        Ok(Value::Int(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
+        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
+        Ok(Value::Float(f))
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Value::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Value::Object)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut array = Array::default();
+        while let Some(element) = seq.next_element_seed(ElementSeed)? {
+            match element {
+                Element::Str(s) => {
+                    if !is_guid(&s) {
+                        array.non_guids += 1;
+                    }
+                    if array.len == 0 {
+                        array.first = Some(s);
+                    }
+                }
+                Element::Other => array.non_strings += 1,
+            }
+            array.len += 1;
+        }
+        Ok(Value::Array(array))
+    }
+}
+
+enum Element<'a> {
+    Str(Cow<'a, str>),
+    Other,
+}
+
+struct ElementSeed;
+
+impl<'de> DeserializeSeed<'de> for ElementSeed {
+    type Value = Element<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Element<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
+        Ok(Element::Str(Cow::Borrowed(s)))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(Element::Str(Cow::Owned(s.to_owned())))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Element::Other)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Element::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_fields_case_insensitively_last_wins() {
+        let object = Object::parse(br#"{"faceIds":[1],"FACEIDS":["a"],"top":5.0,"n":null}"#).unwrap();
+        let array = object.array("faceids").unwrap().unwrap();
+        assert_eq!(array.len, 1);
+        assert_eq!(array.non_strings, 0);
+        assert_eq!(array.non_guids, 1);
+        assert_eq!(object.int("TOP"), Ok(Some(5)));
+        assert_eq!(object.get("n"), None);
+    }
+
+    #[test]
+    fn numbers_beyond_i32_are_shape_errors() {
+        let object = Object::parse(br#"{"a":2147483648,"b":1e300,"c":18446744073709551616,"d":1.5}"#).unwrap();
+        for name in ["a", "b", "c", "d"] {
+            assert_eq!(object.int(name), Err(Shape), "{name}");
+        }
+    }
+
+    #[test]
+    fn classifies_bad_bodies() {
+        assert_eq!(Object::parse(b"").unwrap_err(), BodyError::NotAnObject);
+        assert_eq!(Object::parse(b"[1]").unwrap_err(), BodyError::NotAnObject);
+        assert_eq!(Object::parse(b"{").unwrap_err(), BodyError::Syntax);
+        assert_eq!(Object::parse(b"{} x").unwrap_err(), BodyError::Syntax);
+        assert_eq!(Object::parse(b"\xff").unwrap_err(), BodyError::Syntax);
+        let deep = "[".repeat(100_000);
+        assert_eq!(Object::parse(deep.as_bytes()).unwrap_err(), BodyError::Syntax);
+        assert!(Object::parse(b"\xEF\xBB\xBF{}").is_ok());
+    }
+}

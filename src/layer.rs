@@ -1,0 +1,507 @@
+//! [`PreflightLayer`] and [`Preflight`]: the checks as tower middleware.
+
+use std::fmt;
+use std::future::Future;
+use std::mem;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use http::request::Parts;
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::Full;
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::rules::{check_head, BodyPlan, Options, MAX_BODY_BYTES};
+use crate::FaceApiError;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Settings shared by every clone of a layer and its services.
+#[derive(Clone, Debug, Default)]
+struct Config {
+    options: Options,
+    reject_with_error: bool,
+}
+
+/// A [`tower_layer::Layer`] that checks each outgoing Face API request and
+/// answers the ones the service would reject with the service's documented
+/// error, without calling the inner service.
+///
+/// ```
+/// use bytes::Bytes;
+/// use face_preflight::PreflightLayer;
+/// use http_body_util::{BodyExt, Full};
+/// use tower::{service_fn, ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // Stands in for a real client, e.g. hyper-util's `Client<_, Full<Bytes>>`.
+/// let client = service_fn(|_request: http::Request<Full<Bytes>>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from("[]"))))
+/// });
+/// let service = ServiceBuilder::new().layer(PreflightLayer::new()).service(client);
+///
+/// let request = http::Request::post("https://x.cognitiveservices.azure.com/face/v1.2/identify")
+///     .header("content-type", "application/json")
+///     .body(Full::new(Bytes::from(r#"{"faceIds":[],"personGroupId":"staff"}"#)))
+///     .unwrap();
+/// let response = service.oneshot(request).await.unwrap();
+/// assert_eq!(response.status(), 400);
+/// let body = response.into_body().collect().await.unwrap().to_bytes();
+/// assert_eq!(
+///     &body[..],
+///     br#"{"error":{"code":"BadArgument","message":"The length of faceIds is not in a valid range."}}"#
+/// );
+/// # }
+/// ```
+///
+/// # Request and response types
+///
+/// The layer wraps any `Service<http::Request<B>>` whose request body `B`
+/// can be rebuilt from [`Bytes`] (`Full<Bytes>`, `reqwest::Body`, …): a
+/// checked body is read into one `Bytes` (never more than the largest legal
+/// body, [`MAX_IMAGE_BYTES`](crate::MAX_IMAGE_BYTES)) and forwarded as
+/// `B::from(bytes)`, without a copy. Requests with nothing to check (unknown
+/// paths, GET, DELETE) are forwarded with their original body, unread.
+///
+/// Responses are `http::Response<ResponseBody<ResBody>>`: the inner service's
+/// body, or the JSON of a rejection. That lets it wrap a hyper-util client,
+/// whose `Incoming` body cannot be built by anyone else. The error type is a
+/// boxed error, as with tower's own middleware.
+///
+/// With the `reqwest` feature, [`Preflight`] is also a
+/// `Service<reqwest::Request>` around a `reqwest::Client`.
+#[derive(Clone, Debug, Default)]
+pub struct PreflightLayer {
+    config: Arc<Config>,
+}
+
+impl PreflightLayer {
+    /// A layer with the default settings: reject with a response, no
+    /// credential check, paths start at `/face/{version}/`, limited-access
+    /// attributes refused.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn update(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(Arc::make_mut(&mut self.config));
+        self
+    }
+
+    /// Reject by returning the [`FaceApiError`] as the service's `Err`
+    /// (boxed; downcast it) instead of answering with a response. Off by
+    /// default.
+    ///
+    /// ```
+    /// let layer = face_preflight::PreflightLayer::new().reject_with_error(true);
+    /// ```
+    pub fn reject_with_error(self, enabled: bool) -> Self {
+        self.update(|config| config.reject_with_error = enabled)
+    }
+
+    /// Answer 401 to a request with neither `Ocp-Apim-Subscription-Key` nor
+    /// `Authorization`. Off by default, since a layer further down the stack
+    /// often adds the credentials.
+    pub fn require_credentials(self, enabled: bool) -> Self {
+        self.update(|config| config.options.require_credentials = enabled)
+    }
+
+    /// A path prefix before `/face/{version}/`, for endpoints served behind a
+    /// gateway (e.g. `"/cognitive"` for `/cognitive/face/v1.2/detect`).
+    /// Paths without the prefix are not checked.
+    pub fn path_prefix(self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        let prefix = prefix.trim_end_matches('/').to_owned();
+        self.update(|config| config.options.path_prefix = Some(prefix).filter(|p| !p.is_empty()))
+    }
+
+    /// Let the limited-access detect attributes (age, smile, facialHair,
+    /// hair, makeup) through, for resources Microsoft approved for them.
+    /// Off by default. Retired attributes (emotion, gender) stay refused.
+    pub fn allow_limited_attributes(self, enabled: bool) -> Self {
+        self.update(|config| config.options.allow_limited_attributes = enabled)
+    }
+
+    /// Checks one request with this layer's settings, like [`check`](crate::check).
+    pub fn check<B: AsRef<[u8]>>(&self, request: &Request<B>) -> Result<(), FaceApiError> {
+        crate::check::check_with(&self.config.options, request)
+    }
+}
+
+impl<S> Layer<S> for PreflightLayer {
+    type Service = Preflight<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Preflight {
+            inner,
+            config: self.config.clone(),
+        }
+    }
+}
+
+/// The middleware made by [`PreflightLayer`].
+#[derive(Clone, Debug)]
+pub struct Preflight<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> Preflight<S> {
+    /// Wraps `inner` with the default settings.
+    pub fn new(inner: S) -> Self {
+        PreflightLayer::new().layer(inner)
+    }
+
+    /// A [`PreflightLayer`] with the default settings.
+    pub fn layer() -> PreflightLayer {
+        PreflightLayer::new()
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// The inner service that `poll_ready` made ready, leaving a clone in its
+    /// place: the request goes to it once its body has been read.
+    fn take_ready_inner(&mut self) -> S
+    where
+        S: Clone,
+    {
+        let clone = self.inner.clone();
+        mem::replace(&mut self.inner, clone)
+    }
+}
+
+fn trace_rejection(method: &http::Method, path: &str, error: &FaceApiError) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        operation = ?crate::router::route(method, path).map(|route| route.operation),
+        status = error.status().as_u16(),
+        code = error.code(),
+        message = error.message(),
+        "Face request rejected before sending",
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (method, path, error);
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Preflight<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+    S::Error: Into<BoxError>,
+    ReqBody: Body + From<Bytes>,
+    ReqBody::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = BoxError;
+    type Future = ResponseFuture<S, ReqBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let reject_with_error = self.config.reject_with_error;
+        let (parts, body) = request.into_parts();
+        let verdict = check_head(&self.config.options, &parts.method, &parts.uri, &parts.headers);
+        let state = match verdict {
+            Ok(None) => State::Calling {
+                future: self.inner.call(Request::from_parts(parts, body)),
+            },
+            Ok(Some(plan)) if declared_length(&parts).is_some_and(|n| n > MAX_BODY_BYTES as u64) => {
+                // Refused before a byte of the body is read.
+                rejected(plan.too_large(), &parts, reject_with_error)
+            }
+            Ok(Some(plan)) => State::Reading {
+                body,
+                parts: Some(parts),
+                buffer: Buffer::default(),
+                plan,
+                inner: Some(self.take_ready_inner()),
+                reject_with_error,
+            },
+            Err(error) => rejected(error, &parts, reject_with_error),
+        };
+        ResponseFuture { state }
+    }
+}
+
+fn rejected<S, B>(error: FaceApiError, parts: &Parts, reject_with_error: bool) -> State<S, B>
+where
+    S: Service<Request<B>>,
+{
+    trace_rejection(&parts.method, parts.uri.path(), &error);
+    State::Rejected {
+        error: Some(error),
+        reject_with_error,
+    }
+}
+
+/// `Content-Length`, when the request declares one.
+fn declared_length(parts: &Parts) -> Option<u64> {
+    parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The body read so far. A body that arrives in one chunk stays that chunk,
+/// so the forwarded request shares the caller's allocation.
+#[derive(Default)]
+enum Buffer {
+    #[default]
+    Empty,
+    One(Bytes),
+    Many(BytesMut),
+}
+
+impl Buffer {
+    fn len(&self) -> usize {
+        match self {
+            Buffer::Empty => 0,
+            Buffer::One(bytes) => bytes.len(),
+            Buffer::Many(bytes) => bytes.len(),
+        }
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        if chunk.is_empty() {
+            return;
+        }
+        *self = match mem::take(self) {
+            Buffer::Empty => Buffer::One(chunk),
+            Buffer::One(first) => {
+                let mut many = BytesMut::with_capacity(first.len() + chunk.len());
+                many.extend_from_slice(&first);
+                many.extend_from_slice(&chunk);
+                Buffer::Many(many)
+            }
+            Buffer::Many(mut many) => {
+                many.extend_from_slice(&chunk);
+                Buffer::Many(many)
+            }
+        };
+    }
+
+    fn into_bytes(self) -> Bytes {
+        match self {
+            Buffer::Empty => Bytes::new(),
+            Buffer::One(bytes) => bytes,
+            Buffer::Many(bytes) => bytes.freeze(),
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Preflight`]: reads the body if a rule needs it, then
+    /// either calls the inner service or answers with the rejection.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Rejected {
+            error: Option<FaceApiError>,
+            reject_with_error: bool,
+        },
+        Reading {
+            #[pin]
+            body: B,
+            parts: Option<Parts>,
+            buffer: Buffer,
+            plan: BodyPlan,
+            inner: Option<S>,
+            reject_with_error: bool,
+        },
+        Calling {
+            #[pin]
+            future: S::Future,
+        },
+    }
+}
+
+impl<S, B, ResBody> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+    S::Error: Into<BoxError>,
+    B: Body + From<Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<ResponseBody<ResBody>>, BoxError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let mut this = self.as_mut().project();
+            let next = match this.state.as_mut().project() {
+                StateProj::Calling { future } => {
+                    let response = ready!(future.poll(cx)).map_err(Into::into)?;
+                    return Poll::Ready(Ok(response.map(ResponseBody::inner)));
+                }
+                StateProj::Rejected {
+                    error,
+                    reject_with_error,
+                } => {
+                    let error = error.take().ok_or("ResponseFuture polled after completion")?;
+                    if *reject_with_error {
+                        return Poll::Ready(Err(Box::new(error)));
+                    }
+                    return Poll::Ready(Ok(error.to_response::<Full<Bytes>>().map(ResponseBody::rejection)));
+                }
+                StateProj::Reading {
+                    mut body,
+                    parts,
+                    buffer,
+                    plan,
+                    inner,
+                    reject_with_error,
+                } => match ready!(body.as_mut().poll_frame(cx)) {
+                    Some(Ok(frame)) => {
+                        if let Ok(mut data) = frame.into_data() {
+                            let len = data.remaining();
+                            buffer.push(data.copy_to_bytes(len));
+                        }
+                        if buffer.len() <= MAX_BODY_BYTES {
+                            continue;
+                        }
+                        // Stop reading: nothing this long is legal.
+                        let path = parts.as_ref().map(|p| p.uri.path()).unwrap_or_default();
+                        let error = plan.too_large();
+                        if let Some(parts) = parts.as_ref() {
+                            trace_rejection(&parts.method, path, &error);
+                        }
+                        State::Rejected {
+                            error: Some(error),
+                            reject_with_error: *reject_with_error,
+                        }
+                    }
+                    Some(Err(error)) => return Poll::Ready(Err(error.into())),
+                    None => {
+                        let bytes = mem::take(buffer).into_bytes();
+                        let parts = parts.take().ok_or("ResponseFuture polled after completion")?;
+                        match plan.check(&bytes) {
+                            Ok(()) => {
+                                let mut inner = inner.take().ok_or("ResponseFuture polled after completion")?;
+                                let request = Request::from_parts(parts, B::from(bytes));
+                                State::Calling {
+                                    future: inner.call(request),
+                                }
+                            }
+                            Err(error) => rejected(error, &parts, *reject_with_error),
+                        }
+                    }
+                },
+            };
+            this.state.set(next);
+        }
+    }
+}
+
+pin_project! {
+    /// The response body of [`Preflight`]: the inner service's body, or the
+    /// JSON error envelope of a local rejection.
+    pub struct ResponseBody<B> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Inner { #[pin] body: B },
+        Rejection { #[pin] body: Full<Bytes> },
+    }
+}
+
+impl<B> ResponseBody<B> {
+    fn inner(body: B) -> Self {
+        Self {
+            kind: Kind::Inner { body },
+        }
+    }
+
+    fn rejection(body: Full<Bytes>) -> Self {
+        Self {
+            kind: Kind::Rejection { body },
+        }
+    }
+
+    /// Whether this is the body of a local rejection.
+    pub fn is_rejection(&self) -> bool {
+        matches!(self.kind, Kind::Rejection { .. })
+    }
+}
+
+impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Inner { body } => f.debug_tuple("ResponseBody::Inner").field(body).finish(),
+            Kind::Rejection { body } => f.debug_tuple("ResponseBody::Rejection").field(body).finish(),
+        }
+    }
+}
+
+impl<B> Body for ResponseBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match self.project().kind.project() {
+            KindProj::Inner { body } => body.poll_frame(cx),
+            KindProj::Rejection { body } => body
+                .poll_frame(cx)
+                .map(|frame| frame.map(|frame| frame.map_err(|never| match never {}))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Inner { body } => body.is_end_stream(),
+            Kind::Rejection { body } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Inner { body } => body.size_hint(),
+            Kind::Rejection { body } => body.size_hint(),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Client-side preflight checks for the Azure AI Face REST API.
+//!
+//! Requests that the Face service would reject (an upper-case person group
+//! ID, eleven face IDs in an identify call, a 600-byte image, a TIFF,
+//! attributes with `detection_02`, a liveness token lifetime of 30 s) are
+//! answered at once with the error the service documents — same status, same
+//! `{"error":{"code":…,"message":…}}` body — without a network round trip.
+//! Valid requests pass through untouched.
+//!
+//! ```
+//! use face_preflight::check;
+//!
+//! let request = http::Request::post("https://x.cognitiveservices.azure.com/face/v1.2/group")
+//!     .header("content-type", "application/json")
+//!     .body(r#"{"faceIds":["c5c24a82-6845-4031-9d5d-978df9175426"]}"#)
+//!     .unwrap();
+//! let error = check(&request).unwrap_err();
+//! assert_eq!(error.message(), "The length of faceIds is not in a valid range.");
+//! ```
+//!
+//! As tower middleware, see [`PreflightLayer`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod catalogue;
+mod check;
+mod error;
+mod json;
+mod layer;
+pub mod router;
+mod rules;
+
+pub use check::check;
+pub use error::FaceApiError;
+pub use layer::{Preflight, PreflightLayer, ResponseBody, ResponseFuture};
+pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};

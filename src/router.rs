@@ -1,0 +1,570 @@
+//! `(method, path)` → [`Route`]: the Face operation, its API version and the
+//! IDs in its path.
+//!
+//! Paths are `/face/{version}/…` as in the official specification. Fixed
+//! segments and the version match ASCII-case-insensitively, as the service
+//! does. A path this module does not know gives `None`: such a request is
+//! never checked.
+//!
+//! ```
+//! use face_preflight::router::{route, ApiVersion, Collection, Operation};
+//! use http::Method;
+//!
+//! let route = route(&Method::PUT, "/face/v1.2/PersonGroups/my-group").unwrap();
+//! assert_eq!(route.operation, Operation::CreateCollection(Collection::PersonGroup));
+//! assert_eq!(route.version, ApiVersion::V1_2);
+//! assert_eq!(route.collection_id, Some("my-group"));
+//! assert!(route(&Method::GET, "/face/v9.9/persongroups").is_none());
+//! ```
+
+use http::Method;
+
+/// The Face API versions this crate knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApiVersion {
+    /// `v1.0`, the original API (with snapshots, without Person Directory).
+    V1_0,
+    /// `v1.1-preview.1` (Person Directory, preview liveness paths).
+    V1_1Preview1,
+    /// `v1.2-preview.1` (Person Directory, preview liveness paths).
+    V1_2Preview1,
+    /// `v1.2`, the current GA version (new liveness paths, no Person Directory).
+    V1_2,
+}
+
+impl ApiVersion {
+    fn parse(segment: &str) -> Option<Self> {
+        [
+            ("v1.0", Self::V1_0),
+            ("v1.1-preview.1", Self::V1_1Preview1),
+            ("v1.2-preview.1", Self::V1_2Preview1),
+            ("v1.2", Self::V1_2),
+        ]
+        .into_iter()
+        .find(|(name, _)| segment.eq_ignore_ascii_case(name))
+        .map(|(_, version)| version)
+    }
+
+    /// The version as it appears in the URL, e.g. `"v1.2"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1_0 => "v1.0",
+            Self::V1_1Preview1 => "v1.1-preview.1",
+            Self::V1_2Preview1 => "v1.2-preview.1",
+            Self::V1_2 => "v1.2",
+        }
+    }
+
+    /// Person Directory and dynamic person groups exist in the previews only.
+    pub fn has_person_directory(self) -> bool {
+        matches!(self, Self::V1_1Preview1 | Self::V1_2Preview1)
+    }
+}
+
+/// A collection that has an ID of the form `^[a-z0-9-_]{1,64}$` in its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Collection {
+    /// `/facelists/{faceListId}`
+    FaceList,
+    /// `/largefacelists/{largeFaceListId}`
+    LargeFaceList,
+    /// `/persongroups/{personGroupId}`
+    PersonGroup,
+    /// `/largepersongroups/{largePersonGroupId}`
+    LargePersonGroup,
+    /// `/dynamicpersongroups/{dynamicPersonGroupId}` (Person Directory)
+    DynamicPersonGroup,
+}
+
+/// Where persons live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PersonOwner {
+    /// `/persongroups/{id}/persons`
+    PersonGroup,
+    /// `/largepersongroups/{id}/persons`
+    LargePersonGroup,
+    /// `/persons` (Person Directory)
+    PersonDirectory,
+}
+
+/// Where persisted faces live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaceOwner {
+    /// `/facelists/{id}/persistedfaces`
+    FaceList,
+    /// `/largefacelists/{id}/persistedfaces`
+    LargeFaceList,
+    /// `/persongroups/{id}/persons/{personId}/persistedfaces`
+    PersonGroupPerson,
+    /// `/largepersongroups/{id}/persons/{personId}/persistedfaces`
+    LargePersonGroupPerson,
+    /// `/persons/{personId}/recognitionModels/{model}/persistedfaces`
+    PersonDirectoryPerson,
+}
+
+/// The two kinds of liveness session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SessionKind {
+    /// `detectLiveness` sessions.
+    Liveness,
+    /// `detectLivenessWithVerify` sessions.
+    LivenessWithVerify,
+}
+
+/// One Face operation. Operations that share a shape across collections carry
+/// the collection, so that one rule serves them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(missing_docs)]
+pub enum Operation {
+    /// `POST /detect` (image, URL or session image body).
+    Detect,
+    Identify,
+    Verify,
+    FindSimilar,
+    Group,
+    ListCollections(Collection),
+    CreateCollection(Collection),
+    GetCollection(Collection),
+    UpdateCollection(Collection),
+    DeleteCollection(Collection),
+    TrainCollection(Collection),
+    GetTrainingStatus(Collection),
+    ListPersons(PersonOwner),
+    CreatePerson(PersonOwner),
+    GetPerson(PersonOwner),
+    UpdatePerson(PersonOwner),
+    DeletePerson(PersonOwner),
+    ListFaces(FaceOwner),
+    AddFace(FaceOwner),
+    GetFace(FaceOwner),
+    UpdateFace(FaceOwner),
+    DeleteFace(FaceOwner),
+    /// `GET /persons/{personId}/dynamicPersonGroupReferences`
+    ListDynamicPersonGroupReferences,
+    /// `GET /dynamicpersongroups/{id}/persons`
+    ListDynamicPersonGroupPersons,
+    /// `GET /operations/{operationId}`
+    GetOperationResult,
+    CreateSession(SessionKind),
+    ListSessions(SessionKind),
+    GetSession(SessionKind),
+    DeleteSession(SessionKind),
+    ListSessionAuditEntries(SessionKind),
+    GetSessionImage,
+    TakeSnapshot,
+    ListSnapshots,
+    GetSnapshot,
+    UpdateSnapshot,
+    DeleteSnapshot,
+    ApplySnapshot,
+}
+
+/// A routed request: operation, version and the path IDs as written (still
+/// percent-encoded, if they were).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route<'a> {
+    /// The operation.
+    pub operation: Operation,
+    /// The API version of the URL.
+    pub version: ApiVersion,
+    /// `faceListId`, `largeFaceListId`, `personGroupId`, `largePersonGroupId`
+    /// or `dynamicPersonGroupId`.
+    pub collection_id: Option<&'a str>,
+    /// `personId`.
+    pub person_id: Option<&'a str>,
+    /// `persistedFaceId`.
+    pub persisted_face_id: Option<&'a str>,
+    /// Person Directory's `recognitionModel` path segment.
+    pub recognition_model: Option<&'a str>,
+}
+
+/// Most segments a Face path has after `/face/{version}`.
+const MAX_SEGMENTS: usize = 6;
+
+/// Routes a path that starts at `/face/{version}/`.
+pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
+    let rest = path.strip_prefix('/')?;
+    let (face, rest) = rest.split_once('/')?;
+    if !face.eq_ignore_ascii_case("face") {
+        return None;
+    }
+    let (version, rest) = rest.split_once('/')?;
+    let version = ApiVersion::parse(version)?;
+
+    let mut segments = [""; MAX_SEGMENTS];
+    let mut count = 0;
+    for segment in rest.split('/') {
+        // An empty segment (`//`, a trailing `/`) is no documented path.
+        if segment.is_empty() {
+            return None;
+        }
+        *segments.get_mut(count)? = segment;
+        count += 1;
+    }
+    let segments = &segments[..count];
+    let mut route = Route {
+        operation: Operation::Detect,
+        version,
+        collection_id: None,
+        person_id: None,
+        persisted_face_id: None,
+        recognition_model: None,
+    };
+    route.operation = operation(method, version, segments, &mut route)?;
+    Some(route)
+}
+
+/// ASCII-case-insensitive comparison with a fixed segment.
+fn is(segment: &str, name: &str) -> bool {
+    segment.eq_ignore_ascii_case(name)
+}
+
+fn operation<'a>(
+    method: &Method,
+    version: ApiVersion,
+    segments: &[&'a str],
+    route: &mut Route<'a>,
+) -> Option<Operation> {
+    use Operation::*;
+    let (first, rest) = segments.split_first()?;
+    let first = *first;
+    if is(first, "detect") && rest.is_empty() && method == Method::POST {
+        return Some(Detect);
+    }
+    if method == Method::POST && rest.is_empty() {
+        for (name, op) in [
+            ("identify", Identify),
+            ("verify", Verify),
+            ("findsimilars", FindSimilar),
+            ("group", Group),
+        ] {
+            if is(first, name) {
+                return Some(op);
+            }
+        }
+    }
+    for (name, collection) in [
+        ("facelists", Collection::FaceList),
+        ("largefacelists", Collection::LargeFaceList),
+        ("persongroups", Collection::PersonGroup),
+        ("largepersongroups", Collection::LargePersonGroup),
+        ("dynamicpersongroups", Collection::DynamicPersonGroup),
+    ] {
+        if is(first, name) {
+            if collection == Collection::DynamicPersonGroup && !version.has_person_directory() {
+                return None;
+            }
+            return collection_operation(method, collection, rest, route);
+        }
+    }
+    if is(first, "persons") {
+        if !version.has_person_directory() {
+            return None;
+        }
+        return person_directory_operation(method, rest, route);
+    }
+    if is(first, "operations") && rest.len() == 1 && method == Method::GET {
+        // The operations endpoint serves snapshot status in v1.0 and Person
+        // Directory long-running operations in the previews.
+        return (version != ApiVersion::V1_2).then_some(GetOperationResult);
+    }
+    if is(first, "snapshots") {
+        return (version == ApiVersion::V1_0)
+            .then(|| snapshot_operation(method, rest))
+            .flatten();
+    }
+    liveness_operation(method, version, first, rest)
+}
+
+fn collection_operation<'a>(
+    method: &Method,
+    collection: Collection,
+    rest: &[&'a str],
+    route: &mut Route<'a>,
+) -> Option<Operation> {
+    use Operation::*;
+    let person_owner = match collection {
+        Collection::PersonGroup => Some(PersonOwner::PersonGroup),
+        Collection::LargePersonGroup => Some(PersonOwner::LargePersonGroup),
+        _ => None,
+    };
+    let face_owner = match collection {
+        Collection::FaceList => Some(FaceOwner::FaceList),
+        Collection::LargeFaceList => Some(FaceOwner::LargeFaceList),
+        _ => None,
+    };
+    let trainable = collection != Collection::FaceList && collection != Collection::DynamicPersonGroup;
+    let Some((id, rest)) = rest.split_first() else {
+        return (*method == Method::GET).then_some(ListCollections(collection));
+    };
+    route.collection_id = Some(id);
+    match (method.as_str(), rest) {
+        ("GET", []) => Some(GetCollection(collection)),
+        ("PUT", []) => Some(CreateCollection(collection)),
+        ("PATCH", []) => Some(UpdateCollection(collection)),
+        ("DELETE", []) => Some(DeleteCollection(collection)),
+        ("POST", [train]) if trainable && is(train, "train") => Some(TrainCollection(collection)),
+        ("GET", [training]) if trainable && is(training, "training") => {
+            Some(GetTrainingStatus(collection))
+        }
+        ("GET", [persons]) if collection == Collection::DynamicPersonGroup && is(persons, "persons") => {
+            Some(ListDynamicPersonGroupPersons)
+        }
+        (_, [faces, face_rest @ ..]) if is(faces, "persistedfaces") => {
+            face_operation(method, face_owner?, face_rest, route)
+        }
+        (_, [persons, person_rest @ ..]) if is(persons, "persons") => {
+            person_operation(method, person_owner?, person_rest, route)
+        }
+        _ => None,
+    }
+}
+
+/// `persons[/{personId}[/persistedfaces…]]` below a person group or large
+/// person group.
+fn person_operation<'a>(
+    method: &Method,
+    owner: PersonOwner,
+    rest: &[&'a str],
+    route: &mut Route<'a>,
+) -> Option<Operation> {
+    use Operation::*;
+    let Some((person_id, rest)) = rest.split_first() else {
+        return match method.as_str() {
+            "GET" => Some(ListPersons(owner)),
+            "POST" => Some(CreatePerson(owner)),
+            _ => None,
+        };
+    };
+    route.person_id = Some(person_id);
+    match (method.as_str(), rest) {
+        ("GET", []) => Some(GetPerson(owner)),
+        ("PATCH", []) => Some(UpdatePerson(owner)),
+        ("DELETE", []) => Some(DeletePerson(owner)),
+        (_, [faces, face_rest @ ..]) if is(faces, "persistedfaces") => {
+            let face_owner = match owner {
+                PersonOwner::PersonGroup => FaceOwner::PersonGroupPerson,
+                PersonOwner::LargePersonGroup => FaceOwner::LargePersonGroupPerson,
+                PersonOwner::PersonDirectory => FaceOwner::PersonDirectoryPerson,
+            };
+            face_operation(method, face_owner, face_rest, route)
+        }
+        _ => None,
+    }
+}
+
+/// `persistedfaces[/{persistedFaceId}]`.
+fn face_operation<'a>(
+    method: &Method,
+    owner: FaceOwner,
+    rest: &[&'a str],
+    route: &mut Route<'a>,
+) -> Option<Operation> {
+    use Operation::*;
+    // Listing faces is not an operation of face lists or of person group persons.
+    let listable = matches!(
+        owner,
+        FaceOwner::LargeFaceList | FaceOwner::PersonDirectoryPerson
+    );
+    match (method.as_str(), rest) {
+        ("GET", []) if listable => Some(ListFaces(owner)),
+        ("POST", []) => Some(AddFace(owner)),
+        (_, [face_id]) => {
+            route.persisted_face_id = Some(face_id);
+            match method.as_str() {
+                "GET" if owner != FaceOwner::FaceList => Some(GetFace(owner)),
+                "PATCH" if owner != FaceOwner::FaceList => Some(UpdateFace(owner)),
+                "DELETE" => Some(DeleteFace(owner)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `/persons…` of Person Directory.
+fn person_directory_operation<'a>(
+    method: &Method,
+    rest: &[&'a str],
+    route: &mut Route<'a>,
+) -> Option<Operation> {
+    use Operation::*;
+    let owner = PersonOwner::PersonDirectory;
+    match (method.as_str(), rest) {
+        ("GET", [person_id, references]) if is(references, "dynamicPersonGroupReferences") => {
+            route.person_id = Some(person_id);
+            Some(ListDynamicPersonGroupReferences)
+        }
+        (_, [person_id, models, model, faces, face_rest @ ..])
+            if is(models, "recognitionModels") && is(faces, "persistedfaces") =>
+        {
+            route.person_id = Some(person_id);
+            route.recognition_model = Some(model);
+            face_operation(method, FaceOwner::PersonDirectoryPerson, face_rest, route)
+        }
+        (_, [_] | []) => person_operation(method, owner, rest, route),
+        _ => None,
+    }
+}
+
+fn snapshot_operation(method: &Method, rest: &[&str]) -> Option<Operation> {
+    use Operation::*;
+    match (method.as_str(), rest) {
+        ("GET", []) => Some(ListSnapshots),
+        ("POST", []) => Some(TakeSnapshot),
+        ("GET", [_]) => Some(GetSnapshot),
+        ("PATCH", [_]) => Some(UpdateSnapshot),
+        ("DELETE", [_]) => Some(DeleteSnapshot),
+        ("POST", [_, apply]) if is(apply, "apply") => Some(ApplySnapshot),
+        _ => None,
+    }
+}
+
+/// Liveness paths: `/detectLiveness/singleModal/sessions…` before v1.2,
+/// `/detectLiveness-sessions…` in v1.2.
+fn liveness_operation(
+    method: &Method,
+    version: ApiVersion,
+    first: &str,
+    rest: &[&str],
+) -> Option<Operation> {
+    use Operation::*;
+    match version {
+        ApiVersion::V1_0 => None,
+        ApiVersion::V1_2 => {
+            if is(first, "sessionImages") && rest.len() == 1 && method == Method::GET {
+                return Some(GetSessionImage);
+            }
+            let kind = if is(first, "detectLiveness-sessions") {
+                SessionKind::Liveness
+            } else if is(first, "detectLivenessWithVerify-sessions") {
+                SessionKind::LivenessWithVerify
+            } else {
+                return None;
+            };
+            match (method.as_str(), rest) {
+                ("POST", []) => Some(CreateSession(kind)),
+                ("GET", [_]) => Some(GetSession(kind)),
+                ("DELETE", [_]) => Some(DeleteSession(kind)),
+                _ => None,
+            }
+        }
+        ApiVersion::V1_1Preview1 | ApiVersion::V1_2Preview1 => {
+            if is(first, "session") {
+                return match rest {
+                    [images, _] if is(images, "sessionImages") && method == Method::GET => {
+                        (version == ApiVersion::V1_2Preview1).then_some(GetSessionImage)
+                    }
+                    _ => None,
+                };
+            }
+            let kind = if is(first, "detectLiveness") {
+                SessionKind::Liveness
+            } else if is(first, "detectLivenessWithVerify") {
+                SessionKind::LivenessWithVerify
+            } else {
+                return None;
+            };
+            let [single_modal, sessions, rest @ ..] = rest else {
+                return None;
+            };
+            if !is(single_modal, "singleModal") || !is(sessions, "sessions") {
+                return None;
+            }
+            match (method.as_str(), rest) {
+                ("POST", []) => Some(CreateSession(kind)),
+                ("GET", []) => Some(ListSessions(kind)),
+                ("GET", [_]) => Some(GetSession(kind)),
+                ("DELETE", [_]) => Some(DeleteSession(kind)),
+                ("GET", [_, audit]) if is(audit, "audit") => Some(ListSessionAuditEntries(kind)),
+                _ => None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(method: Method, path: &str) -> Option<Operation> {
+        route(&method, path).map(|route| route.operation)
+    }
+
+    #[test]
+    fn routes_every_family() {
+        use Operation::*;
+        assert_eq!(op(Method::POST, "/face/v1.0/detect"), Some(Detect));
+        assert_eq!(op(Method::POST, "/FACE/V1.2/Detect"), Some(Detect));
+        assert_eq!(op(Method::GET, "/face/v1.2/detect"), None);
+        assert_eq!(
+            op(Method::GET, "/face/v1.2/largefacelists/abc/training"),
+            Some(GetTrainingStatus(Collection::LargeFaceList))
+        );
+        assert_eq!(op(Method::GET, "/face/v1.2/facelists/abc/training"), None);
+        assert_eq!(
+            op(Method::POST, "/face/v1.2/persongroups/g/persons/p/persistedfaces"),
+            Some(AddFace(FaceOwner::PersonGroupPerson))
+        );
+        assert_eq!(
+            op(Method::GET, "/face/v1.2/persongroups/g/persons/p/persistedfaces"),
+            None
+        );
+        assert_eq!(op(Method::GET, "/face/v1.2/persons"), None);
+        assert_eq!(
+            op(Method::GET, "/face/v1.2-preview.1/persons"),
+            Some(ListPersons(PersonOwner::PersonDirectory))
+        );
+        let r = route(
+            &Method::POST,
+            "/face/v1.1-preview.1/persons/p1/recognitionModels/recognition_04/persistedfaces",
+        )
+        .unwrap();
+        assert_eq!(r.operation, AddFace(FaceOwner::PersonDirectoryPerson));
+        assert_eq!(r.person_id, Some("p1"));
+        assert_eq!(r.recognition_model, Some("recognition_04"));
+        assert_eq!(
+            op(Method::PUT, "/face/v1.2-preview.1/dynamicpersongroups/d"),
+            Some(CreateCollection(Collection::DynamicPersonGroup))
+        );
+        assert_eq!(op(Method::PUT, "/face/v1.2/dynamicpersongroups/d"), None);
+        assert_eq!(op(Method::POST, "/face/v1.0/snapshots/s/apply"), Some(ApplySnapshot));
+        assert_eq!(op(Method::POST, "/face/v1.2/snapshots"), None);
+        assert_eq!(
+            op(Method::POST, "/face/v1.2/detectLiveness-sessions"),
+            Some(CreateSession(SessionKind::Liveness))
+        );
+        assert_eq!(op(Method::GET, "/face/v1.2/detectLiveness/singleModal/sessions"), None);
+        assert_eq!(
+            op(
+                Method::GET,
+                "/face/v1.1-preview.1/detectLivenessWithVerify/singleModal/sessions/s/audit"
+            ),
+            Some(ListSessionAuditEntries(SessionKind::LivenessWithVerify))
+        );
+        assert_eq!(
+            op(Method::GET, "/face/v1.2-preview.1/session/sessionImages/x"),
+            Some(GetSessionImage)
+        );
+        assert_eq!(op(Method::GET, "/face/v1.1-preview.1/session/sessionImages/x"), None);
+        assert_eq!(op(Method::GET, "/face/v1.2/sessionImages/x"), Some(GetSessionImage));
+    }
+
+    #[test]
+    fn unknown_paths_do_not_route() {
+        for path in [
+            "",
+            "/",
+            "/face",
+            "/face/v1.2",
+            "/face/v1.3-preview.1/detect",
+            "/vision/v1.2/detect",
+            "/face/v1.2/a/b/c/d/e/f/g/h",
+            "/face/v1.2/persongroups/a/b",
+            "/face/v1.2/persongroups/",
+            "/face/v1.2/persongroups//persons",
+        ] {
+            assert_eq!(route(&Method::POST, path), None, "{path}");
+        }
+    }
+}

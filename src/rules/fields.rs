@@ -1,0 +1,165 @@
+//! Checks of fields that appear in many operations: `name`, `userData`,
+//! model names, and the `start`/`top` of listings.
+
+use crate::catalogue;
+use crate::json::{Object, Shape};
+use crate::rules::ids::is_guid;
+use crate::rules::query::Query;
+use crate::FaceApiError;
+
+/// `name`: 1 to 128 characters.
+pub(crate) const MAX_NAME_LEN: usize = 128;
+/// `userData` of collections and persons: 16K.
+pub(crate) const MAX_USER_DATA_LEN: usize = 16 * 1024;
+/// `userData` of a persisted face: 1K.
+pub(crate) const MAX_FACE_USER_DATA_LEN: usize = 1024;
+/// `start` of listings: "no more than 64 characters".
+const MAX_START_LEN: usize = 64;
+
+const RECOGNITION_MODELS: [&str; 4] = [
+    "recognition_01",
+    "recognition_02",
+    "recognition_03",
+    "recognition_04",
+];
+const DETECTION_MODELS: [&str; 3] = ["detection_01", "detection_02", "detection_03"];
+
+/// Longer than `max` characters? Counting `char`s, which never exceeds the
+/// service's UTF-16 count, keeps the check from rejecting what it accepts.
+pub(crate) fn longer_than(s: &str, max: usize) -> bool {
+    s.len() > max && s.chars().count() > max
+}
+
+/// A documented recognition model name, compared without regard to case.
+pub(crate) fn is_recognition_model(name: &str) -> bool {
+    RECOGNITION_MODELS.iter().any(|m| m.eq_ignore_ascii_case(name))
+}
+
+/// A documented detection model name, compared without regard to case.
+pub(crate) fn is_detection_model(name: &str) -> bool {
+    DETECTION_MODELS.iter().any(|m| m.eq_ignore_ascii_case(name))
+}
+
+/// `name`, `userData` and `recognitionModel` of a create or update body.
+/// `name_required` is the schema's `required: ["name"]`.
+pub(crate) fn check_name_and_user_data(
+    body: &Object<'_>,
+    name_required: bool,
+    max_user_data: usize,
+) -> Result<(), FaceApiError> {
+    match body.str("name")? {
+        None if name_required => return Err(Shape.into()),
+        Some("") => return Err(catalogue::NAME_EMPTY.into()),
+        Some(name) if longer_than(name, MAX_NAME_LEN) => {
+            return Err(catalogue::NAME_TOO_LONG.into())
+        }
+        _ => {}
+    }
+    check_user_data(body, max_user_data)
+}
+
+/// `userData` no longer than `max` characters.
+pub(crate) fn check_user_data(body: &Object<'_>, max: usize) -> Result<(), FaceApiError> {
+    match body.str("userData")? {
+        Some(data) if longer_than(data, max) => Err(catalogue::USER_DATA_TOO_LONG.into()),
+        _ => Ok(()),
+    }
+}
+
+/// `recognitionModel` in a body, if present, is a documented name.
+pub(crate) fn check_recognition_model(body: &Object<'_>) -> Result<(), FaceApiError> {
+    match body.str("recognitionModel")? {
+        Some(model) if !is_recognition_model(model) => {
+            Err(catalogue::RECOGNITION_MODEL_INVALID.into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// An update body where the table documents "Both 'name' and 'userData' are
+/// empty.": one of the two must be there and not empty.
+pub(crate) fn check_not_both_empty(body: &Object<'_>) -> Result<(), FaceApiError> {
+    let empty = |field: &str| -> Result<bool, Shape> { Ok(body.str(field)?.is_none_or(str::is_empty)) };
+    if empty("name")? && empty("userData")? {
+        return Err(catalogue::NAME_AND_USER_DATA_EMPTY.into());
+    }
+    Ok(())
+}
+
+/// What `start` of a listing must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// A collection ID or similar: at most 64 characters.
+    Id,
+    /// A person ID (Person Directory): a GUID.
+    PersonId,
+}
+
+/// `start` and `top` of a listing.
+pub(crate) fn check_listing(query: &Query<'_>, start: Start) -> Result<(), FaceApiError> {
+    if let Some(value) = query.get("start") {
+        match start {
+            Start::Id if longer_than(&value, MAX_START_LEN) => {
+                return Err(catalogue::START_TOO_LONG.into())
+            }
+            Start::PersonId if !value.is_empty() && !is_guid(&value) => {
+                return Err(catalogue::START_NOT_VALID_PERSON_ID.into())
+            }
+            _ => {}
+        }
+    }
+    if !top_in_range(query) {
+        return Err(catalogue::TOP_INVALID.into());
+    }
+    Ok(())
+}
+
+/// `top`, if given, is an integer from 1 to 1000. An empty value counts as
+/// absent, as the service's binder treats it.
+pub(crate) fn top_in_range(query: &Query<'_>) -> bool {
+    match query.get("top") {
+        Some(top) if !top.trim().is_empty() => {
+            parse_int(&top).is_some_and(|top| (1..=1000).contains(&top))
+        }
+        _ => true,
+    }
+}
+
+/// An integer as .NET's `int.Parse` reads it: optional surrounding
+/// whitespace and sign.
+pub(crate) fn parse_int(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.starts_with(['+', '-']) && s.starts_with('+') {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+impl From<Shape> for FaceApiError {
+    fn from(_: Shape) -> Self {
+        catalogue::REQUEST_BODY_INVALID.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_count_characters() {
+        assert!(!longer_than(&"é".repeat(128), 128));
+        assert!(longer_than(&"é".repeat(129), 128));
+        assert!(!longer_than("", 0));
+    }
+
+    #[test]
+    fn ints_parse_like_dotnet() {
+        assert_eq!(parse_int(" 10 "), Some(10));
+        assert_eq!(parse_int("+10"), Some(10));
+        assert_eq!(parse_int("-1"), Some(-1));
+        assert_eq!(parse_int("+-1"), None);
+        assert_eq!(parse_int("1.0"), None);
+        assert_eq!(parse_int("99999999999999999999"), None);
+    }
+}

@@ -1,0 +1,178 @@
+//! Identifier checks shared by every family: collection IDs, GUIDs, and the
+//! IDs in the path.
+
+use std::borrow::Cow;
+
+use percent_encoding::percent_decode_str;
+
+use crate::catalogue::{self, Entry};
+use crate::router::{Collection, FaceOwner, Operation, PersonOwner, Route};
+use crate::FaceApiError;
+
+/// Longest collection ID the service accepts.
+const MAX_COLLECTION_ID_LEN: usize = 64;
+
+/// `^[a-z0-9-_]{1,64}$`: person group, large person group, face list, large
+/// face list and dynamic person group IDs.
+pub(crate) fn is_collection_id(id: &str) -> bool {
+    (1..=MAX_COLLECTION_ID_LEN).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// Whether `s` parses as a GUID the way the service's .NET binder reads one:
+/// 32 hex digits, optionally hyphenated 8-4-4-4-12, optionally in braces or
+/// parentheses, with surrounding whitespace ignored. The rare hexadecimal
+/// struct form (`{0x…,…}`) is let through rather than re-implemented.
+pub(crate) fn is_guid(s: &str) -> bool {
+    let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
+    let inner = match s.as_bytes() {
+        [b'{', .., b'}'] | [b'(', .., b')'] => &s[1..s.len() - 1],
+        _ => s,
+    };
+    if inner.starts_with("0x") || inner.starts_with("0X") {
+        return s.starts_with('{');
+    }
+    let bytes = inner.as_bytes();
+    match bytes.len() {
+        32 => bytes.iter().all(u8::is_ascii_hexdigit),
+        36 => bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        }),
+        _ => false,
+    }
+}
+
+/// A path segment as the service sees it, percent-decoded.
+fn decoded(segment: &str) -> Cow<'_, str> {
+    if segment.contains('%') {
+        percent_decode_str(segment).decode_utf8_lossy()
+    } else {
+        Cow::Borrowed(segment)
+    }
+}
+
+/// The error for a malformed collection ID in the path. Creating a
+/// collection answers 400 BadArgument; addressing one (get, update, delete,
+/// its persons and faces, training) answers 404 "…NotFound" with the same
+/// message, as the table lists both and the service was seen answering
+/// BadArgument on create. Dynamic person groups have one documented row.
+fn collection_id_error(operation: Operation, collection: Collection) -> Entry {
+    let creating = matches!(operation, Operation::CreateCollection(_));
+    match (collection, creating) {
+        (Collection::PersonGroup, true) => catalogue::PERSON_GROUP_ID_INVALID,
+        (Collection::PersonGroup, false) => catalogue::PERSON_GROUP_ID_NOT_FOUND,
+        (Collection::LargePersonGroup, true) => catalogue::LARGE_PERSON_GROUP_ID_INVALID,
+        (Collection::LargePersonGroup, false) => catalogue::LARGE_PERSON_GROUP_ID_NOT_FOUND,
+        (Collection::FaceList, true) => catalogue::FACE_LIST_ID_INVALID,
+        (Collection::FaceList, false) => catalogue::FACE_LIST_ID_NOT_FOUND,
+        (Collection::LargeFaceList, true) => catalogue::LARGE_FACE_LIST_ID_INVALID,
+        (Collection::LargeFaceList, false) => catalogue::LARGE_FACE_LIST_ID_NOT_FOUND,
+        (Collection::DynamicPersonGroup, _) => catalogue::DYNAMIC_PERSON_GROUP_ID_NOT_FOUND,
+    }
+}
+
+/// The collection whose ID is in the path of `operation`.
+fn path_collection(operation: Operation) -> Option<Collection> {
+    use Operation::*;
+    match operation {
+        CreateCollection(c) | GetCollection(c) | UpdateCollection(c) | DeleteCollection(c)
+        | TrainCollection(c) | GetTrainingStatus(c) => Some(c),
+        ListDynamicPersonGroupPersons => Some(Collection::DynamicPersonGroup),
+        ListPersons(owner) | CreatePerson(owner) | GetPerson(owner) | UpdatePerson(owner)
+        | DeletePerson(owner) => match owner {
+            PersonOwner::PersonGroup => Some(Collection::PersonGroup),
+            PersonOwner::LargePersonGroup => Some(Collection::LargePersonGroup),
+            PersonOwner::PersonDirectory => None,
+        },
+        ListFaces(owner) | AddFace(owner) | GetFace(owner) | UpdateFace(owner)
+        | DeleteFace(owner) => match owner {
+            FaceOwner::FaceList => Some(Collection::FaceList),
+            FaceOwner::LargeFaceList => Some(Collection::LargeFaceList),
+            FaceOwner::PersonGroupPerson => Some(Collection::PersonGroup),
+            FaceOwner::LargePersonGroupPerson => Some(Collection::LargePersonGroup),
+            FaceOwner::PersonDirectoryPerson => None,
+        },
+        _ => None,
+    }
+}
+
+/// Checks the IDs in the path: collection ID, person ID, persisted face ID and
+/// Person Directory's recognition model segment.
+pub(crate) fn check_path_ids(route: &Route<'_>) -> Result<(), FaceApiError> {
+    if let (Some(collection), Some(id)) = (path_collection(route.operation), route.collection_id) {
+        if !is_collection_id(&decoded(id)) {
+            return Err(collection_id_error(route.operation, collection).into());
+        }
+    }
+    if let Some(person_id) = route.person_id {
+        if !is_guid(&decoded(person_id)) {
+            return Err(catalogue::PERSON_ID_NOT_FOUND.into());
+        }
+    }
+    if let Some(model) = route.recognition_model {
+        if !super::fields::is_recognition_model(&decoded(model)) {
+            return Err(catalogue::RECOGNITION_MODEL_INVALID.into());
+        }
+    }
+    if let Some(face_id) = route.persisted_face_id {
+        if !is_guid(&decoded(face_id)) {
+            let in_directory = matches!(
+                route.operation,
+                Operation::GetFace(FaceOwner::PersonDirectoryPerson)
+                    | Operation::UpdateFace(FaceOwner::PersonDirectoryPerson)
+                    | Operation::DeleteFace(FaceOwner::PersonDirectoryPerson)
+            );
+            return Err(if in_directory {
+                catalogue::PERSON_DIRECTORY_PERSISTED_FACE_ID_NOT_FOUND
+            } else {
+                catalogue::PERSISTED_FACE_ID_NOT_FOUND
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collection_ids() {
+        assert!(is_collection_id("a"));
+        assert!(is_collection_id("my-group_01"));
+        assert!(is_collection_id(&"a".repeat(64)));
+        assert!(!is_collection_id(&"a".repeat(65)));
+        assert!(!is_collection_id(""));
+        assert!(!is_collection_id("Group"));
+        assert!(!is_collection_id("a b"));
+        assert!(!is_collection_id("é"));
+    }
+
+    #[test]
+    fn guids_in_every_dotnet_form() {
+        for ok in [
+            "c5c24a82-6845-4031-9d5d-978df9175426",
+            "C5C24A82-6845-4031-9D5D-978DF9175426",
+            "c5c24a82684540319d5d978df9175426",
+            "{c5c24a82-6845-4031-9d5d-978df9175426}",
+            "(c5c24a82-6845-4031-9d5d-978df9175426)",
+            " c5c24a82-6845-4031-9d5d-978df9175426 ",
+        ] {
+            assert!(is_guid(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "*",
+            "c5c24a82-6845-4031-9d5d-978df917542",
+            "c5c24a82-6845-4031-9d5d-978df917542g",
+            "c5c24a8268454031-9d5d-978df9175426x",
+            "{c5c24a82-6845-4031-9d5d-978df9175426",
+        ] {
+            assert!(!is_guid(bad), "{bad}");
+        }
+    }
+}

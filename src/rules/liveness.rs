@@ -1,0 +1,99 @@
+//! Liveness sessions and liveness-with-verify sessions.
+//!
+//! This family answers a body of the wrong shape with `InvalidRequestBody`,
+//! not `BadArgument`, and has its own listing messages.
+
+use crate::catalogue;
+use crate::json::{Object, Shape};
+use crate::router::{ApiVersion, Operation};
+use crate::rules::fields::{longer_than, parse_int, top_in_range};
+use crate::rules::query::Query;
+use crate::FaceApiError;
+
+const MAX_DEVICE_CORRELATION_ID_LEN: usize = 64;
+const TOKEN_LIFETIME_SECONDS: std::ops::RangeInclusive<i64> = 60..=86400;
+
+/// A liveness body that does not fit the schema.
+pub(crate) fn shape_error() -> FaceApiError {
+    catalogue::LIVENESS_REQUEST_BODY_INVALID.into()
+}
+
+/// `start` and `top` of session and audit-entry listings.
+pub(crate) fn check_listing(operation: Operation, query: &Query<'_>) -> Result<(), FaceApiError> {
+    if let Operation::ListSessionAuditEntries(_) = operation {
+        // Audit entries are numbered: `start` is the `id` of the last one.
+        // Session IDs have no documented form, so a session listing's
+        // `start` is left to the service.
+        if let Some(start) = query.get("start") {
+            if !start.trim().is_empty() && parse_int(&start).is_none() {
+                return Err(catalogue::LIVENESS_START_INVALID.into());
+            }
+        }
+    }
+    if !top_in_range(query) {
+        return Err(catalogue::LIVENESS_TOP_INVALID.into());
+    }
+    Ok(())
+}
+
+/// The model-version field and its documented values in each version.
+fn model_field(version: ApiVersion) -> (&'static str, &'static [&'static str]) {
+    match version {
+        ApiVersion::V1_2 => ("livenessModelVersion", &["2024-11-15"]),
+        _ => (
+            "livenessSingleModalModel",
+            &["2022-10-15-preview.04", "2023-12-20-preview.06"],
+        ),
+    }
+}
+
+/// The JSON body that creates a session (either kind).
+pub(crate) fn check_create_session(
+    version: ApiVersion,
+    body: &Object<'_>,
+) -> Result<(), FaceApiError> {
+    let shape = |_: Shape| shape_error();
+    // Types first: a field of the wrong type fails binding.
+    let mode = body.str("livenessOperationMode").map_err(shape)?;
+    let set_in_client = body
+        .bool("deviceCorrelationIdSetInClient")
+        .map_err(shape)?
+        .unwrap_or(false);
+    let device_id = body.str("deviceCorrelationId").map_err(shape)?;
+    let lifetime = body.int("authTokenTimeToLiveInSeconds").map_err(shape)?;
+    for flag in ["sendResultsToClient", "enableSessionImage", "returnVerifyImageHash"] {
+        body.bool(flag).map_err(shape)?;
+    }
+    let threshold = body.number("verifyConfidenceThreshold").map_err(shape)?;
+    let (model_field, models) = model_field(version);
+    let model = body.str(model_field).map_err(shape)?;
+
+    // Every revision but the earliest v1.1-preview.1 one allows
+    // PassiveActive; a false rejection is worse than a miss.
+    let mode_ok = mode.is_some_and(|m| {
+        m.eq_ignore_ascii_case("Passive") || m.eq_ignore_ascii_case("PassiveActive")
+    });
+    if !mode_ok {
+        return Err(catalogue::INVALID_LIVENESS_OPERATION_MODE.into());
+    }
+    let device_id_ok = match device_id {
+        _ if device_id.is_some_and(|id| longer_than(id, MAX_DEVICE_CORRELATION_ID_LEN)) => false,
+        // The official examples send an ID with `deviceCorrelationIdSetInClient: true`.
+        _ if set_in_client => true,
+        Some(id) => !id.is_empty(),
+        None => false,
+    };
+    if !device_id_ok {
+        return Err(catalogue::INVALID_DEVICE_CORRELATION_ID.into());
+    }
+    if lifetime.is_some_and(|t| !TOKEN_LIFETIME_SECONDS.contains(&t)) {
+        return Err(catalogue::INVALID_TOKEN_LIFETIME.into());
+    }
+    if threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+        return Err(shape_error());
+    }
+    if model.is_some_and(|m| !models.iter().any(|known| known.eq_ignore_ascii_case(m))) {
+        return Err(shape_error());
+    }
+    Ok(())
+}
