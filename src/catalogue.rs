@@ -114,8 +114,11 @@ pub const START_TOO_LONG: Entry = Entry::new(BAD_REQUEST, "BadArgument", "'start
 /// 400 BadArgument "'top' is invalid."
 pub const TOP_INVALID: Entry = Entry::new(BAD_REQUEST, "BadArgument", "'top' is invalid.");
 /// 400 BadArgument "Argument targetFace out of range."
-pub const TARGET_FACE_OUT_OF_RANGE: Entry =
-    Entry::new(BAD_REQUEST, "BadArgument", "Argument targetFace out of range.");
+pub const TARGET_FACE_OUT_OF_RANGE: Entry = Entry::new(
+    BAD_REQUEST,
+    "BadArgument",
+    "Argument targetFace out of range.",
+);
 /// 400 BadArgument "Invalid argument targetFace."
 pub const TARGET_FACE_INVALID: Entry =
     Entry::new(BAD_REQUEST, "BadArgument", "Invalid argument targetFace.");
@@ -134,8 +137,11 @@ pub const IMAGE_FORMAT_UNSUPPORTED: Entry = Entry::new(
     "Decoding error, image format unsupported.",
 );
 /// 400 InvalidImage "No face detected in the image."
-pub const NO_FACE_DETECTED: Entry =
-    Entry::new(BAD_REQUEST, "InvalidImage", "No face detected in the image.");
+pub const NO_FACE_DETECTED: Entry = Entry::new(
+    BAD_REQUEST,
+    "InvalidImage",
+    "No face detected in the image.",
+);
 /// 400 InvalidImage "There is more than 1 face in the image."
 pub const MORE_THAN_ONE_FACE: Entry = Entry::new(
     BAD_REQUEST,
@@ -167,7 +173,8 @@ pub const CONCURRENT_OPERATION_CONFLICT: Entry = Entry::new(
     "There is a conflict operation on resource <resourceName>, please try later.",
 );
 /// 429 "Rate limit is exceeded."
-pub const RATE_LIMIT_EXCEEDED: Entry = Entry::new(TOO_MANY_REQUESTS, "429", "Rate limit is exceeded.");
+pub const RATE_LIMIT_EXCEEDED: Entry =
+    Entry::new(TOO_MANY_REQUESTS, "429", "Rate limit is exceeded.");
 
 // ---- Face Detection -------------------------------------------------------
 
@@ -244,17 +251,26 @@ pub const SESSION_NOT_FOUND: Entry = Entry::new(
 // ---- Identify, Verify, Find Similar, Group ---------------------------------
 
 /// 400 BadArgument "'recognitionModel' is incompatible."
-pub const RECOGNITION_MODEL_INCOMPATIBLE: Entry =
-    Entry::new(BAD_REQUEST, "BadArgument", "'recognitionModel' is incompatible.");
+pub const RECOGNITION_MODEL_INCOMPATIBLE: Entry = Entry::new(
+    BAD_REQUEST,
+    "BadArgument",
+    "'recognitionModel' is incompatible.",
+);
 /// 400 BadArgument "Person group ID is invalid."
 pub const PERSON_GROUP_ID_INVALID: Entry =
     Entry::new(BAD_REQUEST, "BadArgument", "Person group ID is invalid.");
 /// 400 BadArgument "Large person group ID is invalid."
-pub const LARGE_PERSON_GROUP_ID_INVALID: Entry =
-    Entry::new(BAD_REQUEST, "BadArgument", "Large person group ID is invalid.");
+pub const LARGE_PERSON_GROUP_ID_INVALID: Entry = Entry::new(
+    BAD_REQUEST,
+    "BadArgument",
+    "Large person group ID is invalid.",
+);
 /// 400 BadArgument "Dynamic person group ID is invalid."
-pub const DYNAMIC_PERSON_GROUP_ID_INVALID: Entry =
-    Entry::new(BAD_REQUEST, "BadArgument", "Dynamic person group ID is invalid.");
+pub const DYNAMIC_PERSON_GROUP_ID_INVALID: Entry = Entry::new(
+    BAD_REQUEST,
+    "BadArgument",
+    "Dynamic person group ID is invalid.",
+);
 /// 400 BadArgument "The argument maxNumOfCandidatesReturned is not valid."
 pub const MAX_NUM_OF_CANDIDATES_INVALID: Entry = Entry::new(
     BAD_REQUEST,
@@ -276,8 +292,11 @@ pub const FACE_IDS_LENGTH_INVALID: Entry = Entry::new(
 /// 400 FaceNotFound "Face is not found."
 pub const FACE_NOT_FOUND: Entry = Entry::new(BAD_REQUEST, "FaceNotFound", "Face is not found.");
 /// 400 PersonGroupNotFound "Person group is not found."
-pub const PERSON_GROUP_NOT_FOUND: Entry =
-    Entry::new(BAD_REQUEST, "PersonGroupNotFound", "Person group is not found.");
+pub const PERSON_GROUP_NOT_FOUND: Entry = Entry::new(
+    BAD_REQUEST,
+    "PersonGroupNotFound",
+    "Person group is not found.",
+);
 /// 400 LargePersonGroupNotFound "Large person group is not found."
 pub const LARGE_PERSON_GROUP_NOT_FOUND: Entry = Entry::new(
     BAD_REQUEST,
@@ -291,8 +310,11 @@ pub const DYNAMIC_PERSON_GROUP_NOT_FOUND: Entry = Entry::new(
     "Dynamic person group is not found.",
 );
 /// 400 PersonGroupNotTrained "Person group not trained."
-pub const PERSON_GROUP_NOT_TRAINED: Entry =
-    Entry::new(BAD_REQUEST, "PersonGroupNotTrained", "Person group not trained.");
+pub const PERSON_GROUP_NOT_TRAINED: Entry = Entry::new(
+    BAD_REQUEST,
+    "PersonGroupNotTrained",
+    "Person group not trained.",
+);
 /// 400 LargePersonGroupNotTrained "Large person group not trained."
 pub const LARGE_PERSON_GROUP_NOT_TRAINED: Entry = Entry::new(
     BAD_REQUEST,
@@ -344,8 +366,11 @@ pub const PERSON_ID_INVALID: Entry =
 pub const VERIFY_PERSON_NOT_FOUND: Entry =
     Entry::new(BAD_REQUEST, "PersonNotFound", "Person is not found.");
 /// 400 PersonGroupNotFound "Person Group is not found." (verify)
-pub const VERIFY_PERSON_GROUP_NOT_FOUND: Entry =
-    Entry::new(BAD_REQUEST, "PersonGroupNotFound", "Person Group is not found.");
+pub const VERIFY_PERSON_GROUP_NOT_FOUND: Entry = Entry::new(
+    BAD_REQUEST,
+    "PersonGroupNotFound",
+    "Person Group is not found.",
+);
 /// 400 LargePersonGroupNotFound "Large Person Group is not found." (verify)
 pub const VERIFY_LARGE_PERSON_GROUP_NOT_FOUND: Entry = Entry::new(
     BAD_REQUEST,
@@ -405,7 +430,8 @@ pub const LARGE_FACE_LIST_NOT_TRAINED: Entry = Entry::new(
     "Large face list is not trained.",
 );
 /// 400 FaceListNotReady "Face list is empty."
-pub const FACE_LIST_EMPTY: Entry = Entry::new(BAD_REQUEST, "FaceListNotReady", "Face list is empty.");
+pub const FACE_LIST_EMPTY: Entry =
+    Entry::new(BAD_REQUEST, "FaceListNotReady", "Face list is empty.");
 /// 409 LargeFaceListTrainingNotFinished "Large face list is under training."
 pub const LARGE_FACE_LIST_UNDER_TRAINING: Entry = Entry::new(
     CONFLICT,
@@ -440,14 +466,23 @@ pub const PERSISTED_FACE_QUOTA_EXCEEDED: Entry = Entry::new(
     "Persisted face number reached limit.",
 );
 /// 404 PersonGroupNotFound "Person group is not found."
-pub const PERSON_GROUP_NOT_FOUND_404: Entry =
-    Entry::new(NOT_FOUND, "PersonGroupNotFound", "Person group is not found.");
+pub const PERSON_GROUP_NOT_FOUND_404: Entry = Entry::new(
+    NOT_FOUND,
+    "PersonGroupNotFound",
+    "Person group is not found.",
+);
 /// 404 PersonGroupNotFound "Person group ID is invalid."
-pub const PERSON_GROUP_ID_NOT_FOUND: Entry =
-    Entry::new(NOT_FOUND, "PersonGroupNotFound", "Person group ID is invalid.");
+pub const PERSON_GROUP_ID_NOT_FOUND: Entry = Entry::new(
+    NOT_FOUND,
+    "PersonGroupNotFound",
+    "Person group ID is invalid.",
+);
 /// 404 PersonNotFound "Person <personId> is not found."
-pub const PERSON_NOT_FOUND_BY_ID: Entry =
-    Entry::new(NOT_FOUND, "PersonNotFound", "Person <personId> is not found.");
+pub const PERSON_NOT_FOUND_BY_ID: Entry = Entry::new(
+    NOT_FOUND,
+    "PersonNotFound",
+    "Person <personId> is not found.",
+);
 /// 404 PersonNotFound "Person ID is invalid."
 pub const PERSON_ID_NOT_FOUND: Entry =
     Entry::new(NOT_FOUND, "PersonNotFound", "Person ID is invalid.");
@@ -470,11 +505,17 @@ pub const PERSISTED_FACE_ID_NOT_FOUND: Entry = Entry::new(
     "Persisted face ID is invalid.",
 );
 /// 404 PersonGroupNotTrained "Person group not trained."
-pub const PERSON_GROUP_NOT_TRAINED_404: Entry =
-    Entry::new(NOT_FOUND, "PersonGroupNotTrained", "Person group not trained.");
+pub const PERSON_GROUP_NOT_TRAINED_404: Entry = Entry::new(
+    NOT_FOUND,
+    "PersonGroupNotTrained",
+    "Person group not trained.",
+);
 /// 409 PersonGroupExists "Person group already exists."
-pub const PERSON_GROUP_EXISTS: Entry =
-    Entry::new(CONFLICT, "PersonGroupExists", "Person group already exists.");
+pub const PERSON_GROUP_EXISTS: Entry = Entry::new(
+    CONFLICT,
+    "PersonGroupExists",
+    "Person group already exists.",
+);
 /// 400 BadArgument "Both 'name' and 'userData' are empty."
 pub const NAME_AND_USER_DATA_EMPTY: Entry = Entry::new(
     BAD_REQUEST,
@@ -575,8 +616,11 @@ pub const RECOGNITION_MODEL_NOT_SUPPORTED: Entry = Entry::new(
     "Recognition model is not supported for this feature.",
 );
 /// 400 BadArgument "'start' is not valid person ID."
-pub const START_NOT_VALID_PERSON_ID: Entry =
-    Entry::new(BAD_REQUEST, "BadArgument", "'start' is not valid person ID.");
+pub const START_NOT_VALID_PERSON_ID: Entry = Entry::new(
+    BAD_REQUEST,
+    "BadArgument",
+    "'start' is not valid person ID.",
+);
 /// 400 DynamicPersonGroupNotFound "Dynamic person group ID is invalid."
 pub const DYNAMIC_PERSON_GROUP_ID_NOT_FOUND: Entry = Entry::new(
     BAD_REQUEST,

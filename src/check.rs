@@ -31,7 +31,14 @@ pub(crate) fn check_with<B: AsRef<[u8]>>(
     options: &Options,
     request: &Request<B>,
 ) -> Result<(), FaceApiError> {
-    match check_head(options, request.method(), request.uri(), request.headers())? {
+    let uri = request.uri();
+    match check_head(
+        options,
+        request.method(),
+        uri.path(),
+        uri.query(),
+        request.headers(),
+    )? {
         Some(plan) => plan.check(request.body().as_ref()),
         None => Ok(()),
     }

@@ -65,10 +65,12 @@ impl<'a> Object<'a> {
             return Err(BodyError::NotAnObject);
         }
         let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let parsed = ObjectSeed.deserialize(&mut deserializer).and_then(|object| {
-            deserializer.end()?;
-            Ok(object)
-        });
+        let parsed = ObjectSeed
+            .deserialize(&mut deserializer)
+            .and_then(|object| {
+                deserializer.end()?;
+                Ok(object)
+            });
         match parsed {
             Ok(Some(object)) => Ok(object),
             Ok(None) => Err(BodyError::NotAnObject),
@@ -348,7 +350,8 @@ mod tests {
 
     #[test]
     fn reads_fields_case_insensitively_last_wins() {
-        let object = Object::parse(br#"{"faceIds":[1],"FACEIDS":["a"],"top":5.0,"n":null}"#).unwrap();
+        let object =
+            Object::parse(br#"{"faceIds":[1],"FACEIDS":["a"],"top":5.0,"n":null}"#).unwrap();
         let array = object.array("faceids").unwrap().unwrap();
         assert_eq!(array.len, 1);
         assert_eq!(array.non_strings, 0);
@@ -359,7 +362,9 @@ mod tests {
 
     #[test]
     fn numbers_beyond_i32_are_shape_errors() {
-        let object = Object::parse(br#"{"a":2147483648,"b":1e300,"c":18446744073709551616,"d":1.5}"#).unwrap();
+        let object =
+            Object::parse(br#"{"a":2147483648,"b":1e300,"c":18446744073709551616,"d":1.5}"#)
+                .unwrap();
         for name in ["a", "b", "c", "d"] {
             assert_eq!(object.int(name), Err(Shape), "{name}");
         }
@@ -373,7 +378,10 @@ mod tests {
         assert_eq!(Object::parse(b"{} x").unwrap_err(), BodyError::Syntax);
         assert_eq!(Object::parse(b"\xff").unwrap_err(), BodyError::Syntax);
         let deep = "[".repeat(100_000);
-        assert_eq!(Object::parse(deep.as_bytes()).unwrap_err(), BodyError::Syntax);
+        assert_eq!(
+            Object::parse(deep.as_bytes()).unwrap_err(),
+            BodyError::Syntax
+        );
         assert!(Object::parse(b"\xEF\xBB\xBF{}").is_ok());
     }
 }

@@ -19,13 +19,13 @@ use tower_service::Service;
 use crate::rules::{check_head, BodyPlan, Options, MAX_BODY_BYTES};
 use crate::FaceApiError;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Settings shared by every clone of a layer and its services.
 #[derive(Clone, Debug, Default)]
-struct Config {
-    options: Options,
-    reject_with_error: bool,
+pub(crate) struct Config {
+    pub(crate) options: Options,
+    pub(crate) reject_with_error: bool,
 }
 
 /// A [`tower_layer::Layer`] that checks each outgoing Face API request and
@@ -78,7 +78,7 @@ struct Config {
 /// `Service<reqwest::Request>` around a `reqwest::Client`.
 #[derive(Clone, Debug, Default)]
 pub struct PreflightLayer {
-    config: Arc<Config>,
+    pub(crate) config: Arc<Config>,
 }
 
 impl PreflightLayer {
@@ -148,8 +148,8 @@ impl<S> Layer<S> for PreflightLayer {
 /// The middleware made by [`PreflightLayer`].
 #[derive(Clone, Debug)]
 pub struct Preflight<S> {
-    inner: S,
-    config: Arc<Config>,
+    pub(crate) inner: S,
+    pub(crate) config: Arc<Config>,
 }
 
 impl<S> Preflight<S> {
@@ -189,7 +189,7 @@ impl<S> Preflight<S> {
     }
 }
 
-fn trace_rejection(method: &http::Method, path: &str, error: &FaceApiError) {
+pub(crate) fn trace_rejection(method: &http::Method, path: &str, error: &FaceApiError) {
     #[cfg(feature = "tracing")]
     tracing::debug!(
         operation = ?crate::router::route(method, path).map(|route| route.operation),
@@ -220,12 +220,20 @@ where
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let reject_with_error = self.config.reject_with_error;
         let (parts, body) = request.into_parts();
-        let verdict = check_head(&self.config.options, &parts.method, &parts.uri, &parts.headers);
+        let verdict = check_head(
+            &self.config.options,
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+        );
         let state = match verdict {
             Ok(None) => State::Calling {
                 future: self.inner.call(Request::from_parts(parts, body)),
             },
-            Ok(Some(plan)) if declared_length(&parts).is_some_and(|n| n > MAX_BODY_BYTES as u64) => {
+            Ok(Some(plan))
+                if declared_length(&parts).is_some_and(|n| n > MAX_BODY_BYTES as u64) =>
+            {
                 // Refused before a byte of the body is read.
                 rejected(plan.too_large(), &parts, reject_with_error)
             }
@@ -372,11 +380,15 @@ where
                     error,
                     reject_with_error,
                 } => {
-                    let error = error.take().ok_or("ResponseFuture polled after completion")?;
+                    let error = error
+                        .take()
+                        .ok_or("ResponseFuture polled after completion")?;
                     if *reject_with_error {
                         return Poll::Ready(Err(Box::new(error)));
                     }
-                    return Poll::Ready(Ok(error.to_response::<Full<Bytes>>().map(ResponseBody::rejection)));
+                    return Poll::Ready(Ok(error
+                        .to_response::<Full<Bytes>>()
+                        .map(ResponseBody::rejection)));
                 }
                 StateProj::Reading {
                     mut body,
@@ -408,10 +420,14 @@ where
                     Some(Err(error)) => return Poll::Ready(Err(error.into())),
                     None => {
                         let bytes = mem::take(buffer).into_bytes();
-                        let parts = parts.take().ok_or("ResponseFuture polled after completion")?;
+                        let parts = parts
+                            .take()
+                            .ok_or("ResponseFuture polled after completion")?;
                         match plan.check(&bytes) {
                             Ok(()) => {
-                                let mut inner = inner.take().ok_or("ResponseFuture polled after completion")?;
+                                let mut inner = inner
+                                    .take()
+                                    .ok_or("ResponseFuture polled after completion")?;
                                 let request = Request::from_parts(parts, B::from(bytes));
                                 State::Calling {
                                     future: inner.call(request),
@@ -467,7 +483,10 @@ impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Inner { body } => f.debug_tuple("ResponseBody::Inner").field(body).finish(),
-            Kind::Rejection { body } => f.debug_tuple("ResponseBody::Rejection").field(body).finish(),
+            Kind::Rejection { body } => f
+                .debug_tuple("ResponseBody::Rejection")
+                .field(body)
+                .finish(),
         }
     }
 }

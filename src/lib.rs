@@ -25,6 +25,7 @@
 pub mod catalogue;
 mod check;
 mod error;
+mod integrations;
 mod json;
 mod layer;
 pub mod router;
@@ -34,3 +35,8 @@ pub use check::check;
 pub use error::FaceApiError;
 pub use layer::{Preflight, PreflightLayer, ResponseBody, ResponseFuture};
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
+
+#[cfg(feature = "reqwest")]
+pub use integrations::reqwest::ReqwestResponseFuture;
+#[cfg(feature = "reqwest-middleware")]
+pub use integrations::reqwest_middleware::PreflightMiddleware;

@@ -10,10 +10,10 @@
 //! use face_preflight::router::{route, ApiVersion, Collection, Operation};
 //! use http::Method;
 //!
-//! let route = route(&Method::PUT, "/face/v1.2/PersonGroups/my-group").unwrap();
-//! assert_eq!(route.operation, Operation::CreateCollection(Collection::PersonGroup));
-//! assert_eq!(route.version, ApiVersion::V1_2);
-//! assert_eq!(route.collection_id, Some("my-group"));
+//! let routed = route(&Method::PUT, "/face/v1.2/PersonGroups/my-group").unwrap();
+//! assert_eq!(routed.operation, Operation::CreateCollection(Collection::PersonGroup));
+//! assert_eq!(routed.version, ApiVersion::V1_2);
+//! assert_eq!(routed.collection_id, Some("my-group"));
 //! assert!(route(&Method::GET, "/face/v9.9/persongroups").is_none());
 //! ```
 
@@ -293,7 +293,8 @@ fn collection_operation<'a>(
         Collection::LargeFaceList => Some(FaceOwner::LargeFaceList),
         _ => None,
     };
-    let trainable = collection != Collection::FaceList && collection != Collection::DynamicPersonGroup;
+    let trainable =
+        collection != Collection::FaceList && collection != Collection::DynamicPersonGroup;
     let Some((id, rest)) = rest.split_first() else {
         return (*method == Method::GET).then_some(ListCollections(collection));
     };
@@ -307,7 +308,9 @@ fn collection_operation<'a>(
         ("GET", [training]) if trainable && is(training, "training") => {
             Some(GetTrainingStatus(collection))
         }
-        ("GET", [persons]) if collection == Collection::DynamicPersonGroup && is(persons, "persons") => {
+        ("GET", [persons])
+            if collection == Collection::DynamicPersonGroup && is(persons, "persons") =>
+        {
             Some(ListDynamicPersonGroupPersons)
         }
         (_, [faces, face_rest @ ..]) if is(faces, "persistedfaces") => {
@@ -503,11 +506,17 @@ mod tests {
         );
         assert_eq!(op(Method::GET, "/face/v1.2/facelists/abc/training"), None);
         assert_eq!(
-            op(Method::POST, "/face/v1.2/persongroups/g/persons/p/persistedfaces"),
+            op(
+                Method::POST,
+                "/face/v1.2/persongroups/g/persons/p/persistedfaces"
+            ),
             Some(AddFace(FaceOwner::PersonGroupPerson))
         );
         assert_eq!(
-            op(Method::GET, "/face/v1.2/persongroups/g/persons/p/persistedfaces"),
+            op(
+                Method::GET,
+                "/face/v1.2/persongroups/g/persons/p/persistedfaces"
+            ),
             None
         );
         assert_eq!(op(Method::GET, "/face/v1.2/persons"), None);
@@ -528,13 +537,22 @@ mod tests {
             Some(CreateCollection(Collection::DynamicPersonGroup))
         );
         assert_eq!(op(Method::PUT, "/face/v1.2/dynamicpersongroups/d"), None);
-        assert_eq!(op(Method::POST, "/face/v1.0/snapshots/s/apply"), Some(ApplySnapshot));
+        assert_eq!(
+            op(Method::POST, "/face/v1.0/snapshots/s/apply"),
+            Some(ApplySnapshot)
+        );
         assert_eq!(op(Method::POST, "/face/v1.2/snapshots"), None);
         assert_eq!(
             op(Method::POST, "/face/v1.2/detectLiveness-sessions"),
             Some(CreateSession(SessionKind::Liveness))
         );
-        assert_eq!(op(Method::GET, "/face/v1.2/detectLiveness/singleModal/sessions"), None);
+        assert_eq!(
+            op(
+                Method::GET,
+                "/face/v1.2/detectLiveness/singleModal/sessions"
+            ),
+            None
+        );
         assert_eq!(
             op(
                 Method::GET,
@@ -546,8 +564,14 @@ mod tests {
             op(Method::GET, "/face/v1.2-preview.1/session/sessionImages/x"),
             Some(GetSessionImage)
         );
-        assert_eq!(op(Method::GET, "/face/v1.1-preview.1/session/sessionImages/x"), None);
-        assert_eq!(op(Method::GET, "/face/v1.2/sessionImages/x"), Some(GetSessionImage));
+        assert_eq!(
+            op(Method::GET, "/face/v1.1-preview.1/session/sessionImages/x"),
+            None
+        );
+        assert_eq!(
+            op(Method::GET, "/face/v1.2/sessionImages/x"),
+            Some(GetSessionImage)
+        );
     }
 
     #[test]

@@ -27,12 +27,17 @@ pub(crate) fn check_collection_body(
         }
         Operation::UpdateCollection(collection) => {
             // Only the large collections document this row.
-            if matches!(collection, Collection::LargeFaceList | Collection::LargePersonGroup) {
+            if matches!(
+                collection,
+                Collection::LargeFaceList | Collection::LargePersonGroup
+            ) {
                 check_not_both_empty(body)?;
             }
             check_name_and_user_data(body, false, MAX_USER_DATA_LEN)
         }
-        Operation::CreatePerson(_) => check_name_and_user_data(body, name_required, MAX_USER_DATA_LEN),
+        Operation::CreatePerson(_) => {
+            check_name_and_user_data(body, name_required, MAX_USER_DATA_LEN)
+        }
         Operation::UpdatePerson(_) => check_name_and_user_data(body, false, MAX_USER_DATA_LEN),
         Operation::UpdateFace(_) => check_user_data(body, MAX_FACE_USER_DATA_LEN),
         _ => Ok(()),

@@ -58,7 +58,9 @@ pub(crate) struct Rect {
 impl Rect {
     fn parse(value: &str) -> Option<Self> {
         let mut numbers = value.split(',').map(|n| {
-            parse_int(n).and_then(|n| u64::try_from(n).ok()).filter(|n| *n <= i32::MAX as u64)
+            parse_int(n)
+                .and_then(|n| u64::try_from(n).ok())
+                .filter(|n| *n <= i32::MAX as u64)
         });
         let rect = Rect {
             left: numbers.next()??,
@@ -76,17 +78,20 @@ impl Rect {
 }
 
 /// Query of `POST /detect`.
-pub(crate) fn check_detect_query(
-    query: &Query<'_>,
-    options: &Options,
-) -> Result<(), FaceApiError> {
+pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result<(), FaceApiError> {
     let detection_model = query.get("detectionModel");
-    let detection_model = detection_model.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let detection_model = detection_model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
     if detection_model.is_some_and(|m| !is_detection_model(m)) {
         return Err(catalogue::DETECTION_MODEL_INVALID.into());
     }
     let recognition_model = query.get("recognitionModel");
-    let recognition_model = recognition_model.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let recognition_model = recognition_model
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
     if recognition_model.is_some_and(|m| !is_recognition_model(m)) {
         return Err(catalogue::RECOGNITION_MODEL_INVALID.into());
     }
@@ -119,8 +124,7 @@ fn check_attributes(
     options: &Options,
 ) -> Result<(), FaceApiError> {
     for attribute in attributes {
-        let known = one_of(&ATTRIBUTES, attribute)
-            || one_of(&V1_0_ONLY_ATTRIBUTES, attribute);
+        let known = one_of(&ATTRIBUTES, attribute) || one_of(&V1_0_ONLY_ATTRIBUTES, attribute);
         if !known {
             return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID.into());
         }
@@ -138,7 +142,9 @@ fn check_attributes(
         return Err(catalogue::ATTRIBUTES_NOT_SUPPORTED_BY_DETECTION_02.into());
     }
     if detection_model.eq_ignore_ascii_case("detection_03")
-        && attributes.iter().any(|a| !one_of(&DETECTION_03_ATTRIBUTES, a))
+        && attributes
+            .iter()
+            .any(|a| !one_of(&DETECTION_03_ATTRIBUTES, a))
     {
         // The service answers "Only face attributes '…' are supported by
         // detection_03.", which the table lacks; its closest row is this one.
@@ -149,7 +155,11 @@ fn check_attributes(
     let old_recognition_model = recognition_model.is_some_and(|m| {
         m.eq_ignore_ascii_case("recognition_01") || m.eq_ignore_ascii_case("recognition_02")
     });
-    if old_recognition_model && attributes.iter().any(|a| a.eq_ignore_ascii_case("qualityForRecognition")) {
+    if old_recognition_model
+        && attributes
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("qualityForRecognition"))
+    {
         return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID.into());
     }
     Ok(())
@@ -221,20 +231,53 @@ mod tests {
     fn target_face_parses_four_non_negative_ints() {
         assert_eq!(
             Rect::parse("1,2,3,4"),
-            Some(Rect { left: 1, top: 2, width: 3, height: 4 })
+            Some(Rect {
+                left: 1,
+                top: 2,
+                width: 3,
+                height: 4
+            })
         );
-        assert_eq!(Rect::parse(" 1, 2 ,3,4"), Some(Rect { left: 1, top: 2, width: 3, height: 4 }));
-        for bad in ["1,2,3", "1,2,3,4,5", "-1,2,3,4", "a,b,c,d", "1.5,2,3,4", "", "1,,3,4"] {
+        assert_eq!(
+            Rect::parse(" 1, 2 ,3,4"),
+            Some(Rect {
+                left: 1,
+                top: 2,
+                width: 3,
+                height: 4
+            })
+        );
+        for bad in [
+            "1,2,3",
+            "1,2,3,4,5",
+            "-1,2,3,4",
+            "a,b,c,d",
+            "1.5,2,3,4",
+            "",
+            "1,,3,4",
+        ] {
             assert_eq!(Rect::parse(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn image_urls() {
-        for ok in ["https://example.com/a.jpg", "http://1.2.3.4:8080/x?y=z", " https://a.b/c "] {
+        for ok in [
+            "https://example.com/a.jpg",
+            "http://1.2.3.4:8080/x?y=z",
+            " https://a.b/c ",
+        ] {
             assert!(is_image_url(ok), "{ok}");
         }
-        for bad in ["", "example.com/a.jpg", "ftp://a.b/c", "https://a.b/c d.jpg", "file:///etc/passwd", "https://", "data:image/png;base64,AAAA"] {
+        for bad in [
+            "",
+            "example.com/a.jpg",
+            "ftp://a.b/c",
+            "https://a.b/c d.jpg",
+            "file:///etc/passwd",
+            "https://",
+            "data:image/png;base64,AAAA",
+        ] {
             assert!(!is_image_url(bad), "{bad}");
         }
     }

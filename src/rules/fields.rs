@@ -32,12 +32,16 @@ pub(crate) fn longer_than(s: &str, max: usize) -> bool {
 
 /// A documented recognition model name, compared without regard to case.
 pub(crate) fn is_recognition_model(name: &str) -> bool {
-    RECOGNITION_MODELS.iter().any(|m| m.eq_ignore_ascii_case(name))
+    RECOGNITION_MODELS
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(name))
 }
 
 /// A documented detection model name, compared without regard to case.
 pub(crate) fn is_detection_model(name: &str) -> bool {
-    DETECTION_MODELS.iter().any(|m| m.eq_ignore_ascii_case(name))
+    DETECTION_MODELS
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(name))
 }
 
 /// `name`, `userData` and `recognitionModel` of a create or update body.
@@ -79,7 +83,8 @@ pub(crate) fn check_recognition_model(body: &Object<'_>) -> Result<(), FaceApiEr
 /// An update body where the table documents "Both 'name' and 'userData' are
 /// empty.": one of the two must be there and not empty.
 pub(crate) fn check_not_both_empty(body: &Object<'_>) -> Result<(), FaceApiError> {
-    let empty = |field: &str| -> Result<bool, Shape> { Ok(body.str(field)?.is_none_or(str::is_empty)) };
+    let empty =
+        |field: &str| -> Result<bool, Shape> { Ok(body.str(field)?.is_none_or(str::is_empty)) };
     if empty("name")? && empty("userData")? {
         return Err(catalogue::NAME_AND_USER_DATA_EMPTY.into());
     }

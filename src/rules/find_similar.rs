@@ -27,14 +27,19 @@ pub(crate) fn check_find_similar(body: &Object<'_>) -> Result<(), FaceApiError> 
         return Err(catalogue::NOT_EXACTLY_ONE_FACE_SOURCE.into());
     }
     check_body_collection_id(body, "faceListId", catalogue::FACE_LIST_ID_INVALID)?;
-    check_body_collection_id(body, "largeFaceListId", catalogue::LARGE_FACE_LIST_ID_INVALID)?;
+    check_body_collection_id(
+        body,
+        "largeFaceListId",
+        catalogue::LARGE_FACE_LIST_ID_INVALID,
+    )?;
     if body.has("faceIds") {
         check_face_ids(body, "faceIds", 1, MAX_FACE_IDS)?;
     }
     check_max_candidates(body, MAX_CANDIDATES)?;
     match body.str("mode")? {
         Some(mode)
-            if !mode.eq_ignore_ascii_case("matchPerson") && !mode.eq_ignore_ascii_case("matchFace") =>
+            if !mode.eq_ignore_ascii_case("matchPerson")
+                && !mode.eq_ignore_ascii_case("matchFace") =>
         {
             Err(catalogue::MODE_INVALID.into())
         }

@@ -15,7 +15,11 @@ pub(crate) fn check_identify(version: ApiVersion, body: &Object<'_>) -> Result<(
     check_face_ids(body, "faceIds", 1, MAX_FACE_IDS)?;
     check_scope(version, body)?;
     check_body_collection_id(body, "personGroupId", catalogue::PERSON_GROUP_ID_INVALID)?;
-    check_body_collection_id(body, "largePersonGroupId", catalogue::LARGE_PERSON_GROUP_ID_INVALID)?;
+    check_body_collection_id(
+        body,
+        "largePersonGroupId",
+        catalogue::LARGE_PERSON_GROUP_ID_INVALID,
+    )?;
     check_body_collection_id(
         body,
         "dynamicPersonGroupId",
@@ -40,7 +44,11 @@ pub(crate) fn check_identify(version: ApiVersion, body: &Object<'_>) -> Result<(
 /// Person Directory `personIds`.
 fn check_scope(version: ApiVersion, body: &Object<'_>) -> Result<(), FaceApiError> {
     // A scope field of the wrong JSON type fails binding before any scope rule.
-    for field in ["personGroupId", "largePersonGroupId", "dynamicPersonGroupId"] {
+    for field in [
+        "personGroupId",
+        "largePersonGroupId",
+        "dynamicPersonGroupId",
+    ] {
         body.str(field)?;
     }
     body.array("personIds")?;

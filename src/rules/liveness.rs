@@ -61,7 +61,11 @@ pub(crate) fn check_create_session(
         .unwrap_or(false);
     let device_id = body.str("deviceCorrelationId").map_err(shape)?;
     let lifetime = body.int("authTokenTimeToLiveInSeconds").map_err(shape)?;
-    for flag in ["sendResultsToClient", "enableSessionImage", "returnVerifyImageHash"] {
+    for flag in [
+        "sendResultsToClient",
+        "enableSessionImage",
+        "returnVerifyImageHash",
+    ] {
         body.bool(flag).map_err(shape)?;
     }
     let threshold = body.number("verifyConfidenceThreshold").map_err(shape)?;

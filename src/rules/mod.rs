@@ -22,7 +22,7 @@ mod query;
 mod recognition;
 mod verify;
 
-use http::{HeaderMap, Method, Uri};
+use http::{HeaderMap, Method};
 
 use crate::catalogue;
 use crate::json::{BodyError, Object};
@@ -98,10 +98,10 @@ impl BodyPlan {
 pub(crate) fn check_head(
     options: &Options,
     method: &Method,
-    uri: &Uri,
+    mut path: &str,
+    query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Option<BodyPlan>, FaceApiError> {
-    let mut path = uri.path();
     if let Some(prefix) = options.path_prefix.as_deref() {
         match path.strip_prefix(prefix) {
             Some(rest) => path = rest,
@@ -112,18 +112,20 @@ pub(crate) fn check_head(
         return Ok(None);
     };
     ids::check_path_ids(&route)?;
-    let target_face = check_query(&route, uri.query(), options)?;
+    let target_face = check_query(&route, query, options)?;
     if options.require_credentials
         && !headers.contains_key("ocp-apim-subscription-key")
         && !headers.contains_key(http::header::AUTHORIZATION)
     {
         return Err(catalogue::ACCESS_DENIED.into());
     }
-    Ok(body_kind(&route, headers, target_face).map(|kind| BodyPlan {
-        operation: route.operation,
-        version: route.version,
-        kind,
-    }))
+    Ok(
+        body_kind(&route, headers, target_face).map(|kind| BodyPlan {
+            operation: route.operation,
+            version: route.version,
+            kind,
+        }),
+    )
 }
 
 /// Query rules; returns `targetFace` of add-face operations.
@@ -169,7 +171,11 @@ fn check_query(
 }
 
 /// Which body rule applies, from the operation and the `Content-Type`.
-fn body_kind(route: &Route<'_>, headers: &HeaderMap, target_face: Option<Rect>) -> Option<BodyKind> {
+fn body_kind(
+    route: &Route<'_>,
+    headers: &HeaderMap,
+    target_face: Option<Rect>,
+) -> Option<BodyKind> {
     use Operation::*;
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
@@ -178,7 +184,9 @@ fn body_kind(route: &Route<'_>, headers: &HeaderMap, target_face: Option<Rect>) 
     let is = |media_type: &str| content_type.is_some_and(|c| c.eq_ignore_ascii_case(media_type));
     // A JSON operation is checked when the body says JSON or says nothing;
     // any other declared type is the service's to judge.
-    let json = content_type.is_none() || is("application/json") || content_type.is_some_and(|c| c.to_ascii_lowercase().ends_with("+json"));
+    let json = content_type.is_none()
+        || is("application/json")
+        || content_type.is_some_and(|c| c.to_ascii_lowercase().ends_with("+json"));
     match route.operation {
         Detect | AddFace(_) if is("application/octet-stream") => {
             Some(BodyKind::Image { target_face })

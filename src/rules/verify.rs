@@ -29,5 +29,9 @@ pub(crate) fn check_verify(version: ApiVersion, body: &Object<'_>) -> Result<(),
         return Err(Shape.into());
     }
     check_body_collection_id(body, "personGroupId", catalogue::PERSON_GROUP_ID_INVALID)?;
-    check_body_collection_id(body, "largePersonGroupId", catalogue::LARGE_PERSON_GROUP_ID_INVALID)
+    check_body_collection_id(
+        body,
+        "largePersonGroupId",
+        catalogue::LARGE_PERSON_GROUP_ID_INVALID,
+    )
 }
