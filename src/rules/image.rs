@@ -28,22 +28,39 @@ pub(crate) fn check_image(body: &[u8], target_face: Option<Rect>) -> Result<(), 
     if body.len() > MAX_IMAGE_BYTES {
         return Err(catalogue::IMAGE_TOO_BIG.into());
     }
-    let supported = matches!(
-        image::guess_format(body),
-        Ok(ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::Bmp)
-    );
-    if !supported {
-        return Err(catalogue::IMAGE_FORMAT_UNSUPPORTED.into());
-    }
+    let supported = match image::guess_format(body) {
+        Ok(
+            format @ (ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::Gif | ImageFormat::Bmp),
+        ) => header_is_sound(format, body),
+        _ => false,
+    };
     // A header that is cut short or broken has no readable dimensions.
     let size = imagesize::blob_size(body)
         .ok()
-        .filter(|size| size.width > 0 && size.height > 0)
+        .filter(|size| supported && size.width > 0 && size.height > 0)
         .ok_or_else(|| FaceApiError::from(catalogue::IMAGE_FORMAT_UNSUPPORTED))?;
     match target_face {
         Some(rect) if !rect.fits(size.width as u64, size.height as u64) => {
             Err(catalogue::TARGET_FACE_OUT_OF_RANGE.into())
         }
         _ => Ok(()),
+    }
+}
+
+/// Structure that `imagesize` takes on trust: it reads PNG and BMP
+/// dimensions at fixed offsets without looking at what stands there. (It
+/// walks JPEG segments to the frame header itself, and GIF's screen size
+/// follows its signature directly.)
+fn header_is_sound(format: ImageFormat, body: &[u8]) -> bool {
+    match format {
+        // The first chunk after the signature is IHDR.
+        ImageFormat::Png => body.get(12..16) == Some(b"IHDR"),
+        // The DIB header size names one of the documented header versions.
+        ImageFormat::Bmp => body
+            .get(14..18)
+            .and_then(|size| <[u8; 4]>::try_from(size).ok())
+            .map(u32::from_le_bytes)
+            .is_some_and(|size| matches!(size, 12 | 16 | 40 | 52 | 56 | 64 | 108 | 124)),
+        _ => true,
     }
 }
