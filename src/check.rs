@@ -39,7 +39,7 @@ pub(crate) fn check_with<B: AsRef<[u8]>>(
         uri.query(),
         request.headers(),
     )? {
-        Some(plan) => plan.check(request.body().as_ref()),
+        Some(plan) => plan.check(request.headers(), request.body().as_ref()),
         None => Ok(()),
     }
 }

@@ -78,6 +78,11 @@ impl<'a> Object<'a> {
         }
     }
 
+    /// An object made of fields read elsewhere (the text fields of a form).
+    pub(crate) fn from_fields(fields: Vec<(Cow<'a, str>, Value<'a>)>) -> Self {
+        Self { fields }
+    }
+
     /// The field named `name` (any ASCII case), unless missing or `null`.
     pub(crate) fn get(&self, name: &str) -> Option<&Value<'a>> {
         self.fields

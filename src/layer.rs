@@ -423,7 +423,7 @@ where
                         let parts = parts
                             .take()
                             .ok_or("ResponseFuture polled after completion")?;
-                        match plan.check(&bytes) {
+                        match plan.check(&parts.headers, &bytes) {
                             Ok(()) => {
                                 let mut inner = inner
                                     .take()

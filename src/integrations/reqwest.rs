@@ -51,9 +51,9 @@ pub(crate) fn check_reqwest(
     .and_then(|plan| {
         let Some(plan) = plan else { return Ok(()) };
         match request.body() {
-            None => plan.check(&[]),
+            None => plan.check(request.headers(), &[]),
             Some(body) => match body.as_bytes() {
-                Some(bytes) => plan.check(bytes),
+                Some(bytes) => plan.check(request.headers(), bytes),
                 None if declared_length(request).is_some_and(|n| n > MAX_BODY_BYTES as u64) => {
                     Err(plan.too_large())
                 }

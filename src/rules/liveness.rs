@@ -3,10 +3,14 @@
 //! This family answers a body of the wrong shape with `InvalidRequestBody`,
 //! not `BadArgument`, and has its own listing messages.
 
+use std::borrow::Cow;
+
 use crate::catalogue;
-use crate::json::{Object, Shape};
+use crate::json::{Object, Shape, Value};
 use crate::router::{ApiVersion, Operation};
 use crate::rules::fields::{longer_than, parse_int, top_in_range};
+use crate::rules::form::{read_form, Part};
+use crate::rules::image::check_image;
 use crate::rules::query::Query;
 use crate::FaceApiError;
 
@@ -100,4 +104,56 @@ pub(crate) fn check_create_session(
         return Err(shape_error());
     }
     Ok(())
+}
+
+/// The multipart body that creates a liveness-with-verify session: before
+/// v1.2 a `Parameters` part (the JSON body) and a `VerifyImage` file; in
+/// v1.2 one form field per parameter and a `verifyImage` file.
+pub(crate) fn check_create_session_form(
+    version: ApiVersion,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(), FaceApiError> {
+    let parts = read_form(content_type, body).ok_or_else(shape_error)?;
+    let part = |name: &str| {
+        parts
+            .iter()
+            .rev()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    };
+    if version == ApiVersion::V1_2 {
+        let fields = parts
+            .iter()
+            .filter(|p| !p.is_file)
+            .map(|p| form_field(p).map(|value| (Cow::Borrowed(p.name.as_str()), value)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(shape_error)?;
+        check_create_session(version, &Object::from_fields(fields))?;
+    } else {
+        let parameters = part("Parameters").ok_or_else(shape_error)?;
+        let parameters = Object::parse(&parameters.bytes).map_err(|_| shape_error())?;
+        check_create_session(version, &parameters)?;
+    }
+    let image = part("VerifyImage").ok_or_else(shape_error)?;
+    check_image(&image.bytes, None)
+}
+
+/// A form field as the JSON value its parameter takes; `None` if not UTF-8.
+fn form_field(part: &Part) -> Option<Value<'_>> {
+    let text = std::str::from_utf8(&part.bytes).ok()?;
+    let typed = match part.name.to_ascii_lowercase().as_str() {
+        "devicecorrelationidsetinclient" | "enablesessionimage" | "returnverifyimagehash" => {
+            match text.trim().to_ascii_lowercase().as_str() {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            }
+        }
+        "authtokentimetoliveinseconds" => parse_int(text).map(Value::Int),
+        "verifyconfidencethreshold" => text.trim().parse().ok().map(Value::Float),
+        _ => None,
+    };
+    // A value that does not parse stays a string, which the check then
+    // finds to be of the wrong type.
+    Some(typed.unwrap_or(Value::Str(Cow::Borrowed(text))))
 }

@@ -12,6 +12,7 @@ mod collections;
 pub(crate) mod detect;
 mod fields;
 mod find_similar;
+mod form;
 mod group;
 mod identify;
 pub(crate) mod ids;
@@ -26,7 +27,9 @@ use http::{HeaderMap, Method};
 
 use crate::catalogue;
 use crate::json::{BodyError, Object};
-use crate::router::{self, ApiVersion, Collection, FaceOwner, Operation, PersonOwner, Route};
+use crate::router::{
+    self, ApiVersion, Collection, FaceOwner, Operation, PersonOwner, Route, SessionKind,
+};
 use crate::FaceApiError;
 
 use self::detect::Rect;
@@ -60,14 +63,26 @@ pub(crate) struct BodyPlan {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum BodyKind {
     Json,
-    Image { target_face: Option<Rect> },
+    Image {
+        target_face: Option<Rect>,
+    },
+    /// `multipart/form-data` (liveness-with-verify sessions).
+    Form,
 }
 
 impl BodyPlan {
-    /// Checks the whole body.
-    pub(crate) fn check(&self, body: &[u8]) -> Result<(), FaceApiError> {
+    /// Checks the whole body; `headers` are the request's (a form's boundary
+    /// is in its `Content-Type`).
+    pub(crate) fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), FaceApiError> {
         match self.kind {
             BodyKind::Image { target_face } => image::check_image(body, target_face),
+            BodyKind::Form => {
+                let content_type = headers
+                    .get(http::header::CONTENT_TYPE)
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default();
+                liveness::check_create_session_form(self.version, content_type, body)
+            }
             BodyKind::Json if body.len() > MAX_BODY_BYTES => Err(self.too_large()),
             BodyKind::Json => match Object::parse(body) {
                 Ok(object) => check_json(self.operation, self.version, &object),
@@ -80,7 +95,7 @@ impl BodyPlan {
     pub(crate) fn too_large(&self) -> FaceApiError {
         match self.kind {
             BodyKind::Image { .. } => catalogue::IMAGE_TOO_BIG.into(),
-            BodyKind::Json => self.unreadable(BodyError::NotAnObject),
+            BodyKind::Json | BodyKind::Form => self.unreadable(BodyError::NotAnObject),
         }
     }
 
@@ -192,6 +207,11 @@ fn body_kind(
             Some(BodyKind::Image { target_face })
         }
         Detect | AddFace(_) if is("application/json") => Some(BodyKind::Json),
+        CreateSession(SessionKind::LivenessWithVerify) if is("multipart/form-data") => {
+            Some(BodyKind::Form)
+        }
+        // v1.2 creates liveness-with-verify sessions from a form only.
+        CreateSession(SessionKind::LivenessWithVerify) if route.version == ApiVersion::V1_2 => None,
         Identify | Verify | FindSimilar | Group | CreateCollection(_) | UpdateCollection(_)
         | CreatePerson(_) | UpdatePerson(_) | UpdateFace(_) | CreateSession(_)
             if json =>
