@@ -11,9 +11,12 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::value::RawValue;
 
-use crate::rules::ids::is_guid;
+use crate::rules::ids::{is_canonical_guid, is_guid};
 
 /// Why a body could not be read as an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,8 +240,63 @@ struct ValueSeed;
 impl<'de> DeserializeSeed<'de> for ValueSeed {
     type Value = Value<'de>;
 
+    /// Takes the value's raw text (serde_json skips it as fast as it skips
+    /// anything), then reads it: arrays of canonical GUIDs, the bulk of the
+    /// large bodies, are summarised by a direct scan.
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
+        let raw = <&'de RawValue>::deserialize(deserializer)?.get();
+        match raw.as_bytes().first() {
+            Some(b'[') => match guid_array(raw) {
+                Some(array) => Ok(Value::Array(array)),
+                None => reparse(raw),
+            },
+            Some(b'{') => Ok(Value::Object),
+            _ => reparse(raw),
+        }
+    }
+}
+
+/// Reads a value's raw text, which serde_json has already found well formed.
+fn reparse<'de, E: de::Error>(raw: &'de str) -> Result<Value<'de>, E> {
+    let mut deserializer = serde_json::Deserializer::from_str(raw);
+    deserializer
+        .deserialize_any(ValueVisitor)
+        .map_err(E::custom)
+}
+
+/// The summary of an array whose elements are all GUIDs in the canonical
+/// 8-4-4-4-12 form without escapes; `None` for any other array.
+fn guid_array(raw: &str) -> Option<Array<'_>> {
+    let bytes = raw.as_bytes();
+    let skip_whitespace = |mut at: usize| {
+        while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
+            at += 1;
+        }
+        at
+    };
+    let mut array = Array::default();
+    let mut at = skip_whitespace(1);
+    if bytes.get(at) == Some(&b']') {
+        return Some(array);
+    }
+    loop {
+        // `"` + 36 characters + `"`, checked as bytes: a GUID is ASCII.
+        let quoted = bytes.get(at..at + 38)?;
+        let guid = <&[u8; 36]>::try_from(quoted.get(1..37)?).ok()?;
+        if quoted.first() != Some(&b'"') || quoted.last() != Some(&b'"') || !is_canonical_guid(guid)
+        {
+            return None;
+        }
+        if array.len == 0 {
+            array.first = Some(Cow::Borrowed(raw.get(at + 1..at + 37)?));
+        }
+        array.len += 1;
+        at = skip_whitespace(at + 38);
+        match bytes.get(at) {
+            Some(b',') => at = skip_whitespace(at + 1),
+            Some(b']') => return Some(array),
+            _ => return None,
+        }
     }
 }
 
@@ -363,6 +421,43 @@ mod tests {
         assert_eq!(array.non_guids, 1);
         assert_eq!(object.int("TOP"), Ok(Some(5)));
         assert_eq!(object.get("n"), None);
+    }
+
+    #[test]
+    fn guid_arrays_fast_and_slow() {
+        let guid = "c5c24a82-6845-4031-9d5d-978df9175426";
+        for (body, len, non_guids, non_strings) in [
+            (format!(r#"{{"a":[ "{guid}" , "{guid}" ]}}"#), 2, 0, 0),
+            (r#"{"a":[ ]}"#.to_owned(), 0, 0, 0),
+            (
+                format!(r#"{{"a":["{guid}","x",1,null,["{guid}"]]}}"#),
+                5,
+                1,
+                3,
+            ),
+            (format!(r#"{{"a":["{}"]}}"#, guid.to_uppercase()), 1, 0, 0),
+            (format!(r#"{{"a":["{{{guid}}}"]}}"#), 1, 0, 0),
+            (
+                r#"{"a":["c5c24a82-6845-4031-9d5d-978df9175426"]}"#.to_owned(),
+                1,
+                0,
+                0,
+            ),
+        ] {
+            let object = Object::parse(body.as_bytes()).unwrap();
+            let array = object.array("a").unwrap().unwrap();
+            assert_eq!(
+                (array.len, array.non_guids, array.non_strings),
+                (len, non_guids, non_strings),
+                "{body}"
+            );
+        }
+        let body = format!(r#"{{"a":["{guid}"]}}"#);
+        let object = Object::parse(body.as_bytes()).unwrap();
+        assert_eq!(
+            object.array("a").unwrap().unwrap().first.as_deref(),
+            Some(guid)
+        );
     }
 
     #[test]

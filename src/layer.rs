@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use http::request::Parts;
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
@@ -275,13 +275,14 @@ fn declared_length(parts: &Parts) -> Option<u64> {
 }
 
 /// The body read so far. A body that arrives in one chunk stays that chunk,
-/// so the forwarded request shares the caller's allocation.
+/// so the forwarded request shares the caller's allocation; several chunks
+/// are joined in a buffer that never grows past the limit plus one chunk.
 #[derive(Default)]
 enum Buffer {
     #[default]
     Empty,
     One(Bytes),
-    Many(BytesMut),
+    Many(Vec<u8>),
 }
 
 impl Buffer {
@@ -300,23 +301,35 @@ impl Buffer {
         *self = match mem::take(self) {
             Buffer::Empty => Buffer::One(chunk),
             Buffer::One(first) => {
-                let mut many = BytesMut::with_capacity(first.len() + chunk.len());
-                many.extend_from_slice(&first);
-                many.extend_from_slice(&chunk);
+                let mut many = Vec::new();
+                Self::extend(&mut many, &first);
+                Self::extend(&mut many, &chunk);
                 Buffer::Many(many)
             }
             Buffer::Many(mut many) => {
-                many.extend_from_slice(&chunk);
+                Self::extend(&mut many, &chunk);
                 Buffer::Many(many)
             }
         };
+    }
+
+    /// Doubles the capacity as `Vec` would, but never past what the limit
+    /// can need: one chunk beyond it is where reading stops.
+    fn extend(buffer: &mut Vec<u8>, chunk: &[u8]) {
+        let needed = buffer.len() + chunk.len();
+        if needed > buffer.capacity() {
+            let capped = (MAX_BODY_BYTES + 1).max(needed);
+            let capacity = needed.max(buffer.capacity() * 2).min(capped);
+            buffer.reserve_exact(capacity - buffer.len());
+        }
+        buffer.extend_from_slice(chunk);
     }
 
     fn into_bytes(self) -> Bytes {
         match self {
             Buffer::Empty => Bytes::new(),
             Buffer::One(bytes) => bytes,
-            Buffer::Many(bytes) => bytes.freeze(),
+            Buffer::Many(bytes) => Bytes::from(bytes),
         }
     }
 }

@@ -26,23 +26,51 @@ pub(crate) fn is_collection_id(id: &str) -> bool {
 /// parentheses, with surrounding whitespace ignored. The rare hexadecimal
 /// struct form (`{0x…,…}`) is let through rather than re-implemented.
 pub(crate) fn is_guid(s: &str) -> bool {
+    // The canonical form first: it is what every client sends, a thousand
+    // times in a find-similar body.
+    if let Ok(canonical) = <&[u8; 36]>::try_from(s.as_bytes()) {
+        return is_canonical_guid(canonical);
+    }
     let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
     let inner = match s.as_bytes() {
-        [b'{', .., b'}'] | [b'(', .., b')'] => &s[1..s.len() - 1],
-        _ => s,
+        [b'{', inner @ .., b'}'] | [b'(', inner @ .., b')'] => inner,
+        bytes => bytes,
     };
-    if inner.starts_with("0x") || inner.starts_with("0X") {
+    if inner.starts_with(b"0x") || inner.starts_with(b"0X") {
         return s.starts_with('{');
     }
-    let bytes = inner.as_bytes();
-    match bytes.len() {
-        32 => bytes.iter().all(u8::is_ascii_hexdigit),
-        36 => bytes.iter().enumerate().all(|(i, b)| match i {
-            8 | 13 | 18 | 23 => *b == b'-',
-            _ => b.is_ascii_hexdigit(),
-        }),
-        _ => false,
+    if let Ok(hyphenated) = <&[u8; 36]>::try_from(inner) {
+        return matches_pattern(hyphenated, &HYPHENATED);
     }
+    <&[u8; 32]>::try_from(inner).is_ok_and(|digits| matches_pattern(digits, &[HEX; 32]))
+}
+
+/// 8-4-4-4-12 hex digits, the form every client sends.
+pub(crate) fn is_canonical_guid(bytes: &[u8; 36]) -> bool {
+    matches_pattern(bytes, &HYPHENATED)
+}
+
+const HEX: u8 = 1;
+const HYPHEN: u8 = 2;
+
+/// 8-4-4-4-12 hex digits.
+const HYPHENATED: [u8; 36] = {
+    let mut pattern = [HEX; 36];
+    pattern[8] = HYPHEN;
+    pattern[13] = HYPHEN;
+    pattern[18] = HYPHEN;
+    pattern[23] = HYPHEN;
+    pattern
+};
+
+/// Branch-free arithmetic rather than a table, so that the compiler checks
+/// all bytes at once.
+fn matches_pattern<const N: usize>(bytes: &[u8; N], pattern: &[u8; N]) -> bool {
+    bytes.iter().zip(pattern).fold(true, |ok, (&b, &class)| {
+        let hex = (b.wrapping_sub(b'0') < 10) | ((b | 0x20).wrapping_sub(b'a') < 6);
+        let hyphen = b == b'-';
+        ok & (((class == HEX) & hex) | ((class == HYPHEN) & hyphen))
+    })
 }
 
 /// A path segment as the service sees it, percent-decoded.
