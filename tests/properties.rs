@@ -1,0 +1,337 @@
+//! Property tests: valid requests pass and arrive unchanged; mutated and
+//! arbitrary requests get `Ok` or a documented error, deterministically.
+
+mod common;
+
+use bytes::Bytes;
+use common::*;
+use face_preflight::{catalogue, check, FaceApiError, PreflightLayer};
+use http::{Method, Request};
+use http_body_util::BodyExt;
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use tower::{Layer, ServiceExt};
+
+fn guid() -> impl Strategy<Value = String> {
+    "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+}
+
+fn collection_id() -> impl Strategy<Value = String> {
+    "[a-z0-9_-]{1,64}"
+}
+
+fn json_request(method: Method, path: String, body: Value) -> Request<Bytes> {
+    json(method, &path, &body.to_string())
+}
+
+fn version() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["v1.0", "v1.1-preview.1", "v1.2-preview.1", "v1.2"])
+}
+
+fn identify() -> impl Strategy<Value = Request<Bytes>> {
+    (
+        version(),
+        prop::collection::vec(guid(), 1..=10),
+        prop::sample::select(vec!["personGroupId", "largePersonGroupId"]),
+        collection_id(),
+        prop::option::of(1..=100i64),
+        prop::option::of(0.0..=1.0f64),
+    )
+        .prop_map(|(version, ids, scope, id, max, threshold)| {
+            let mut body = json!({"faceIds": ids, scope: id});
+            if let Some(max) = max {
+                body["maxNumOfCandidatesReturned"] = json!(max);
+            }
+            if let Some(threshold) = threshold {
+                body["confidenceThreshold"] = json!(threshold);
+            }
+            json_request(Method::POST, format!("/face/{version}/identify"), body)
+        })
+}
+
+fn group_and_find_similar() -> impl Strategy<Value = Request<Bytes>> {
+    prop_oneof![
+        (version(), prop::collection::vec(guid(), 2..=40))
+            .prop_map(|(v, ids)| json_request(Method::POST, format!("/face/{v}/group"), json!({"faceIds": ids}))),
+        (version(), guid(), prop::collection::vec(guid(), 1..=40), 1..=1000i64).prop_map(|(v, id, ids, max)| json_request(
+            Method::POST,
+            format!("/face/{v}/findsimilars"),
+            json!({"faceId": id, "faceIds": ids, "maxNumOfCandidatesReturned": max, "mode": "matchFace"})
+        )),
+        (version(), guid(), collection_id())
+            .prop_map(|(v, id, list)| json_request(Method::POST, format!("/face/{v}/findsimilars"), json!({"faceId": id, "largeFaceListId": list}))),
+        (version(), guid(), guid()).prop_map(|(v, a, b)| json_request(Method::POST, format!("/face/{v}/verify"), json!({"faceId1": a, "faceId2": b}))),
+    ]
+}
+
+fn collections() -> impl Strategy<Value = Request<Bytes>> {
+    let collection = prop::sample::select(vec![
+        "facelists",
+        "largefacelists",
+        "persongroups",
+        "largepersongroups",
+    ]);
+    prop_oneof![
+        (
+            version(),
+            collection.clone(),
+            collection_id(),
+            "\\PC{1,128}",
+            prop::option::of("\\PC{0,300}")
+        )
+            .prop_map(|(v, c, id, name, data)| {
+                let mut body = json!({"name": name, "recognitionModel": "recognition_04"});
+                if let Some(data) = data {
+                    body["userData"] = json!(data);
+                }
+                json_request(Method::PUT, format!("/face/{v}/{c}/{id}"), body)
+            }),
+        (
+            version(),
+            prop::sample::select(vec!["largefacelists", "persongroups", "largepersongroups"]),
+            1..=1000u32,
+            "[a-z0-9]{0,64}"
+        )
+            .prop_map(|(v, c, top, start)| get(&format!("/face/{v}/{c}?top={top}&start={start}"))),
+        (version(), collection_id(), guid(), guid()).prop_map(|(v, id, person, face)| delete(
+            &format!("/face/{v}/largepersongroups/{id}/persons/{person}/persistedfaces/{face}")
+        )),
+    ]
+}
+
+fn detect_and_liveness() -> impl Strategy<Value = Request<Bytes>> {
+    prop_oneof![
+        (
+            version(),
+            prop::sample::select(vec!["detection_01", "Detection_03"]),
+            prop::sample::select(vec!["recognition_03", "RECOGNITION_04"]),
+            "[a-z]{1,20}",
+        )
+            .prop_map(|(v, d, r, host)| {
+                let path = format!("/face/{v}/detect?detectionModel={d}&recognitionModel={r}&returnFaceAttributes=headPose,mask");
+                json_request(Method::POST, path, json!({"url": format!("https://{host}.example.com/face.jpg")}))
+            }),
+        (24..64u32, 24..64u32).prop_map(|(w, h)| post_image("/face/v1.2/detect", image_of(image::ImageFormat::Png, w, h))),
+        (prop::sample::select(vec!["Passive", "PassiveActive"]), "[a-zA-Z0-9-]{1,64}", 60..=86400i64)
+            .prop_map(|(mode, device, ttl)| json_request(
+                Method::POST,
+                "/face/v1.2/detectLiveness-sessions".to_owned(),
+                json!({"livenessOperationMode": mode, "deviceCorrelationId": device, "authTokenTimeToLiveInSeconds": ttl})
+            )),
+    ]
+}
+
+fn valid_request() -> impl Strategy<Value = Request<Bytes>> {
+    prop_oneof![
+        identify(),
+        group_and_find_similar(),
+        collections(),
+        detect_and_liveness()
+    ]
+}
+
+/// `Ok`, or an error of the catalogue, verbatim.
+fn documented(verdict: &Result<(), FaceApiError>) -> bool {
+    match verdict {
+        Ok(()) => true,
+        Err(error) => catalogue::ALL.iter().any(|entry| error.is(entry)),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+}
+
+/// The layer's verdict: `Ok` with the request the inner service received,
+/// or the status and body of the rejection.
+fn through_layer(request: Request<Bytes>) -> Result<Request<Bytes>, (u16, Bytes)> {
+    runtime().block_on(async {
+        let seen = Seen::default();
+        let service = PreflightLayer::new().layer(recording_service(seen.clone()));
+        let response = service.oneshot(to_full(request)).await.unwrap();
+        let status = response.status().as_u16();
+        let rejected = response.body().is_rejection();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        if rejected {
+            assert_eq!(seen.calls(), 0);
+            return Err((status, body));
+        }
+        let received = seen.requests.lock().unwrap().pop().unwrap();
+        let (parts, body) = received.into_parts();
+        Ok(Request::from_parts(
+            parts,
+            body.collect().await.unwrap().to_bytes(),
+        ))
+    })
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    FlipByte(usize, u8),
+    Truncate(usize),
+    DeleteField(usize),
+    RecaseFields(u64),
+    RecasePath(u64),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1..=255u8).prop_map(|(at, x)| Mutation::FlipByte(at, x)),
+        any::<usize>().prop_map(Mutation::Truncate),
+        any::<usize>().prop_map(Mutation::DeleteField),
+        any::<u64>().prop_map(Mutation::RecaseFields),
+        any::<u64>().prop_map(Mutation::RecasePath),
+    ]
+}
+
+fn recase(s: &str, seed: u64) -> String {
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if seed.rotate_left(i as u32) & 1 == 1 {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
+        .collect()
+}
+
+fn map_fields(
+    body: &Bytes,
+    f: impl FnOnce(serde_json::Map<String, Value>) -> serde_json::Map<String, Value>,
+) -> Option<Bytes> {
+    match serde_json::from_slice::<Value>(body).ok()? {
+        Value::Object(map) => Some(Bytes::from(Value::Object(f(map)).to_string())),
+        _ => None,
+    }
+}
+
+/// The request with `mutation` applied.
+fn mutate(request: &Request<Bytes>, mutation: &Mutation) -> Request<Bytes> {
+    let mut mutated = request.clone();
+    let body = request.body().clone();
+    match mutation {
+        Mutation::FlipByte(at, x) if !body.is_empty() => {
+            let mut bytes = body.to_vec();
+            bytes[at % body.len()] ^= x;
+            *mutated.body_mut() = Bytes::from(bytes);
+        }
+        Mutation::Truncate(at) => *mutated.body_mut() = body.slice(..at % (body.len() + 1)),
+        Mutation::DeleteField(which) => {
+            if let Some(new) = map_fields(&body, |mut map| {
+                if let Some(key) = map.keys().nth(which % map.len().max(1)).cloned() {
+                    map.remove(&key);
+                }
+                map
+            }) {
+                *mutated.body_mut() = new;
+            }
+        }
+        Mutation::RecaseFields(seed) => {
+            if let Some(new) = map_fields(&body, |map| {
+                map.into_iter()
+                    .map(|(k, v)| (recase(&k, *seed), v))
+                    .collect()
+            }) {
+                *mutated.body_mut() = new;
+            }
+        }
+        Mutation::RecasePath(seed) => {
+            // Fixed segments only: IDs keep their case.
+            let path = request.uri().path();
+            let recased: Vec<String> = path
+                .split('/')
+                .map(|segment| {
+                    let fixed = [
+                        "face",
+                        "identify",
+                        "group",
+                        "findsimilars",
+                        "verify",
+                        "detect",
+                        "persistedfaces",
+                        "persons",
+                        "facelists",
+                        "largefacelists",
+                        "persongroups",
+                        "largepersongroups",
+                        "detectLiveness-sessions",
+                    ];
+                    if fixed.iter().any(|f| f.eq_ignore_ascii_case(segment)) {
+                        recase(segment, *seed)
+                    } else {
+                        segment.to_owned()
+                    }
+                })
+                .collect();
+            let query = request
+                .uri()
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            *mutated.uri_mut() = format!("{HOST}{}{query}", recased.join("/"))
+                .parse()
+                .unwrap();
+        }
+        _ => {}
+    }
+    mutated
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn valid_requests_pass_and_arrive_unchanged(request in valid_request()) {
+        prop_assert_eq!(check(&request), Ok(()));
+        let received = through_layer(request.clone()).expect("the layer forwards it");
+        prop_assert_eq!(received.method(), request.method());
+        prop_assert_eq!(received.uri(), request.uri());
+        prop_assert_eq!(received.headers(), request.headers());
+        prop_assert_eq!(received.body(), request.body());
+    }
+
+    #[test]
+    fn mutations_get_ok_or_a_documented_error(request in valid_request(), mutation in mutation()) {
+        let mutated = mutate(&request, &mutation);
+        let verdict = check(&mutated);
+        prop_assert!(documented(&verdict), "{:?}", verdict);
+        prop_assert_eq!(&check(&mutated), &verdict, "deterministic");
+        // Names are read without regard to case: recasing changes nothing.
+        if matches!(mutation, Mutation::RecaseFields(_) | Mutation::RecasePath(_)) {
+            prop_assert_eq!(&verdict, &Ok(()));
+        }
+        // The layer gives the same verdict, as a response.
+        match (through_layer(mutated.clone()), &verdict) {
+            (Ok(received), Ok(())) => prop_assert_eq!(received.body(), mutated.body()),
+            (Err((status, body)), Err(error)) => {
+                prop_assert_eq!(status, error.status().as_u16());
+                prop_assert_eq!(body, error.to_json());
+            }
+            (layer, check) => prop_assert!(false, "layer {:?} but check {:?}", layer.map(|_| ()), check),
+        }
+    }
+
+    #[test]
+    fn arbitrary_requests_never_panic(
+        method in prop::sample::select(vec![Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE]),
+        prefix in prop::sample::select(vec!["/face/v1.0", "/face/v1.1-preview.1", "/face/v1.2-preview.1", "/face/v1.2", "/face/V1.2"]),
+        segments in prop::collection::vec(prop_oneof![
+            prop::sample::select(vec!["detect", "identify", "verify", "findsimilars", "group", "persongroups", "largepersongroups", "facelists", "largefacelists", "persons", "persistedfaces", "dynamicpersongroups", "recognitionModels", "recognition_04", "train", "training", "detectLiveness-sessions", "detectLivenessWithVerify-sessions", "detectLiveness", "singleModal", "sessions", "audit", "snapshots", "operations", "c5c24a82-6845-4031-9d5d-978df9175426"]).prop_map(str::to_owned),
+            "[A-Za-z0-9%._-]{0,12}",
+        ], 0..7),
+        query in "[a-zA-Z0-9=&,%_.-]{0,80}",
+        content_type in prop::sample::select(vec!["application/json", "application/octet-stream", "multipart/form-data; boundary=b", "text/plain"]),
+        body in prop::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let uri = format!("{HOST}{prefix}/{}?{query}", segments.join("/"));
+        let Ok(uri) = uri.parse::<http::Uri>() else { return Ok(()) };
+        let request = Request::builder().method(method).uri(uri).header("content-type", content_type).body(Bytes::from(body)).unwrap();
+        let verdict = check(&request);
+        prop_assert!(documented(&verdict), "{:?}", verdict);
+        prop_assert_eq!(check(&request), verdict);
+    }
+}

@@ -1,0 +1,64 @@
+//! With the `tracing` feature, each rejection emits one event with the
+//! operation, status and code.
+#![cfg(feature = "tracing")]
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::*;
+use face_preflight::PreflightLayer;
+use tower::{Layer, ServiceExt};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_rejection_emits_one_event() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let seen = Seen::default();
+    let service = PreflightLayer::new().layer(recording_service(seen.clone()));
+    service
+        .clone()
+        .oneshot(to_full(get("/face/v1.2/persongroups?top=0")))
+        .await
+        .unwrap();
+    service
+        .oneshot(to_full(get("/face/v1.2/persongroups?top=5")))
+        .await
+        .unwrap();
+
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let events: Vec<&str> = output
+        .lines()
+        .filter(|line| line.contains("rejected"))
+        .collect();
+    assert_eq!(events.len(), 1, "{output}");
+    let event = events[0];
+    assert!(event.contains("DEBUG"), "{event}");
+    assert!(
+        event.contains("operation=Some(ListCollections(PersonGroup))"),
+        "{event}"
+    );
+    assert!(event.contains("status=400"), "{event}");
+    assert!(event.contains("code=\"BadArgument\""), "{event}");
+}
