@@ -16,7 +16,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::rules::{check_head, BodyPlan, Options, MAX_BODY_BYTES};
+use crate::rules::{check_head, BodyPlan, Options};
 use crate::FaceApiError;
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -231,9 +231,7 @@ where
             Ok(None) => State::Calling {
                 future: self.inner.call(Request::from_parts(parts, body)),
             },
-            Ok(Some(plan))
-                if declared_length(&parts).is_some_and(|n| n > MAX_BODY_BYTES as u64) =>
-            {
+            Ok(Some(plan)) if declared_length(&parts).is_some_and(|n| n > plan.limit() as u64) => {
                 // Refused before a byte of the body is read.
                 rejected(plan.too_large(), &parts, reject_with_error)
             }
@@ -294,7 +292,7 @@ impl Buffer {
         }
     }
 
-    fn push(&mut self, chunk: Bytes) {
+    fn push(&mut self, chunk: Bytes, limit: usize) {
         if chunk.is_empty() {
             return;
         }
@@ -302,12 +300,12 @@ impl Buffer {
             Buffer::Empty => Buffer::One(chunk),
             Buffer::One(first) => {
                 let mut many = Vec::new();
-                Self::extend(&mut many, &first);
-                Self::extend(&mut many, &chunk);
+                Self::extend(&mut many, &first, limit);
+                Self::extend(&mut many, &chunk, limit);
                 Buffer::Many(many)
             }
             Buffer::Many(mut many) => {
-                Self::extend(&mut many, &chunk);
+                Self::extend(&mut many, &chunk, limit);
                 Buffer::Many(many)
             }
         };
@@ -315,10 +313,10 @@ impl Buffer {
 
     /// Doubles the capacity as `Vec` would, but never past what the limit
     /// can need: one chunk beyond it is where reading stops.
-    fn extend(buffer: &mut Vec<u8>, chunk: &[u8]) {
+    fn extend(buffer: &mut Vec<u8>, chunk: &[u8], limit: usize) {
         let needed = buffer.len() + chunk.len();
         if needed > buffer.capacity() {
-            let capped = (MAX_BODY_BYTES + 1).max(needed);
+            let capped = (limit + 1).max(needed);
             let capacity = needed.max(buffer.capacity() * 2).min(capped);
             buffer.reserve_exact(capacity - buffer.len());
         }
@@ -414,9 +412,9 @@ where
                     Some(Ok(frame)) => {
                         if let Ok(mut data) = frame.into_data() {
                             let len = data.remaining();
-                            buffer.push(data.copy_to_bytes(len));
+                            buffer.push(data.copy_to_bytes(len), plan.limit());
                         }
-                        if buffer.len() <= MAX_BODY_BYTES {
+                        if buffer.len() <= plan.limit() {
                             continue;
                         }
                         // Stop reading: nothing this long is legal.

@@ -29,7 +29,7 @@ use reqwest::ResponseBuilderExt;
 use tower_service::Service;
 
 use crate::layer::{trace_rejection, BoxError, Config};
-use crate::rules::{check_head, MAX_BODY_BYTES};
+use crate::rules::check_head;
 use crate::{FaceApiError, Preflight};
 
 /// The verdict on a reqwest request. The body is read in place
@@ -54,7 +54,7 @@ pub(crate) fn check_reqwest(
             None => plan.check(request.headers(), &[]),
             Some(body) => match body.as_bytes() {
                 Some(bytes) => plan.check(request.headers(), bytes),
-                None if declared_length(request).is_some_and(|n| n > MAX_BODY_BYTES as u64) => {
+                None if declared_length(request).is_some_and(|n| n > plan.limit() as u64) => {
                     Err(plan.too_large())
                 }
                 None => Ok(()),

@@ -36,10 +36,12 @@ use self::detect::Rect;
 use self::fields::Start;
 use self::query::Query;
 
-/// The largest body any checked operation can legally carry: an image of
-/// 6 MB. JSON bodies are far smaller (a thousand face IDs are 40 KB), so the
-/// same bound serves both.
-pub(crate) const MAX_BODY_BYTES: usize = image::MAX_IMAGE_BYTES;
+/// The largest JSON body read. Legal ones are far smaller (a thousand face
+/// IDs are 40 KB; 16K of `userData` escaped as `\uXXXX` is under 100 KB), so
+/// the image limit serves as a generous bound.
+const MAX_JSON_BYTES: usize = image::MAX_IMAGE_BYTES;
+/// Room for a form's parameters and framing beside its 6 MB image.
+const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
 
 /// Settings that change the verdict.
 #[derive(Clone, Debug, Default)]
@@ -71,9 +73,21 @@ enum BodyKind {
 }
 
 impl BodyPlan {
+    /// The most bytes of body worth reading: past this, [`too_large`](Self::too_large).
+    pub(crate) fn limit(&self) -> usize {
+        match self.kind {
+            BodyKind::Image { .. } => image::MAX_IMAGE_BYTES,
+            BodyKind::Json => MAX_JSON_BYTES,
+            BodyKind::Form => image::MAX_IMAGE_BYTES + FORM_OVERHEAD_BYTES,
+        }
+    }
+
     /// Checks the whole body; `headers` are the request's (a form's boundary
     /// is in its `Content-Type`).
     pub(crate) fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), FaceApiError> {
+        if body.len() > self.limit() {
+            return Err(self.too_large());
+        }
         match self.kind {
             BodyKind::Image { target_face } => image::check_image(body, target_face),
             BodyKind::Form => {
@@ -83,7 +97,6 @@ impl BodyPlan {
                     .unwrap_or_default();
                 liveness::check_create_session_form(self.version, content_type, body)
             }
-            BodyKind::Json if body.len() > MAX_BODY_BYTES => Err(self.too_large()),
             BodyKind::Json => match Object::parse(body) {
                 Ok(object) => check_json(self.operation, self.version, &object),
                 Err(error) => Err(self.unreadable(error)),
@@ -91,11 +104,12 @@ impl BodyPlan {
         }
     }
 
-    /// The answer to a body longer than [`MAX_BODY_BYTES`].
+    /// The answer to a body longer than [`limit`](Self::limit). A form that
+    /// long can only owe it to its image.
     pub(crate) fn too_large(&self) -> FaceApiError {
         match self.kind {
-            BodyKind::Image { .. } => catalogue::IMAGE_TOO_BIG.into(),
-            BodyKind::Json | BodyKind::Form => self.unreadable(BodyError::NotAnObject),
+            BodyKind::Image { .. } | BodyKind::Form => catalogue::IMAGE_TOO_BIG.into(),
+            BodyKind::Json => self.unreadable(BodyError::NotAnObject),
         }
     }
 
