@@ -468,3 +468,68 @@ async fn gateway_path_prefix() {
         .check(&get("/gateway/face/v1.2/persongroups?top=0"))
         .is_err());
 }
+
+#[tokio::test]
+async fn an_empty_body_with_content_length_zero() {
+    let seen = Seen::default();
+    let layer = PreflightLayer::new();
+    for (path, content_type, entry) in [
+        (
+            "/face/v1.2/detect",
+            "application/octet-stream",
+            catalogue::IMAGE_FORMAT_UNSUPPORTED,
+        ),
+        (
+            "/face/v1.2/identify",
+            "application/json",
+            catalogue::REQUEST_BODY_INVALID,
+        ),
+        (
+            "/face/v1.2/detectLiveness-sessions",
+            "application/json",
+            catalogue::LIVENESS_REQUEST_BODY_INVALID,
+        ),
+    ] {
+        let mut request = request(Method::POST, path, Some(content_type), Bytes::new());
+        request
+            .headers_mut()
+            .insert("content-length", "0".parse().unwrap());
+        let (status, body) = send(&layer, &seen, request).await;
+        assert!(
+            FaceApiError::from_json(status, &body).unwrap().is(&entry),
+            "{path}"
+        );
+    }
+    assert_eq!(seen.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_body_longer_than_its_content_length_is_judged_and_forwarded_as_it_is() {
+    let seen = Seen::default();
+    let layer = PreflightLayer::new();
+    // The transport, not this layer, enforces Content-Length: the verdict is
+    // on the bytes the body yields, and those are forwarded untouched.
+    let body = format!(r#"{{"faceIds":["{GUID}","{GUID2}"]}}"#);
+    let mut request = post_json("/face/v1.2/group", &body);
+    request
+        .headers_mut()
+        .insert("content-length", "10".parse().unwrap());
+    let (status, _) = send(&layer, &seen, request).await;
+    assert_eq!(status, 200);
+    let received = seen.requests.lock().unwrap().pop().unwrap();
+    assert_eq!(received.headers()["content-length"], "10");
+    assert_eq!(
+        received.into_body().collect().await.unwrap().to_bytes(),
+        body.as_bytes()
+    );
+
+    let mut short = post_json("/face/v1.2/group", &format!(r#"{{"faceIds":["{GUID}"]}}"#));
+    short
+        .headers_mut()
+        .insert("content-length", "1000".parse().unwrap());
+    let (status, body) = send(&layer, &seen, short).await;
+    assert!(FaceApiError::from_json(status, &body)
+        .unwrap()
+        .is(&catalogue::FACE_IDS_LENGTH_INVALID));
+    assert_eq!(seen.calls(), 1);
+}

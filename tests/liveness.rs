@@ -408,15 +408,34 @@ fn verify_image_forms() {
 fn a_form_with_a_6_mb_image_is_not_too_big() {
     let mut image = verify_image();
     image.resize(face_preflight::MAX_IMAGE_BYTES, 0);
-    let parameters = format!(r#"{{"livenessOperationMode":"Passive","deviceCorrelationId":"{DEVICE}"}}"#);
+    let parameters =
+        format!(r#"{{"livenessOperationMode":"Passive","deviceCorrelationId":"{DEVICE}"}}"#);
     let path = create_path("v1.2-preview.1", true);
-    let request = post_form(&path, &[("Parameters", None, parameters.as_bytes()), ("VerifyImage", Some("f.jpg"), &image)]);
+    let request = post_form(
+        &path,
+        &[
+            ("Parameters", None, parameters.as_bytes()),
+            ("VerifyImage", Some("f.jpg"), &image),
+        ],
+    );
     assert!(request.body().len() > face_preflight::MAX_IMAGE_BYTES);
     assert_passes(&request);
     image.push(0);
-    let request = post_form(&path, &[("Parameters", None, parameters.as_bytes()), ("VerifyImage", Some("f.jpg"), &image)]);
+    let request = post_form(
+        &path,
+        &[
+            ("Parameters", None, parameters.as_bytes()),
+            ("VerifyImage", Some("f.jpg"), &image),
+        ],
+    );
     assert_rejects(&request, &catalogue::IMAGE_TOO_BIG);
     image.resize(7_000_000, 0);
-    let request = post_form(&path, &[("Parameters", None, parameters.as_bytes()), ("VerifyImage", Some("f.jpg"), &image)]);
+    let request = post_form(
+        &path,
+        &[
+            ("Parameters", None, parameters.as_bytes()),
+            ("VerifyImage", Some("f.jpg"), &image),
+        ],
+    );
     assert_rejects(&request, &catalogue::IMAGE_TOO_BIG);
 }
