@@ -231,7 +231,7 @@ where
             Ok(None) => State::Calling {
                 future: self.inner.call(Request::from_parts(parts, body)),
             },
-            Ok(Some(plan)) if declared_length(&parts).is_some_and(|n| n > plan.limit() as u64) => {
+            Ok(Some(plan)) if plan.declared_too_large(&parts.headers) => {
                 // Refused before a byte of the body is read.
                 rejected(plan.too_large(), &parts, reject_with_error)
             }
@@ -258,18 +258,6 @@ where
         error: Some(error),
         reject_with_error,
     }
-}
-
-/// `Content-Length`, when the request declares one.
-fn declared_length(parts: &Parts) -> Option<u64> {
-    parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// The body read so far. A body that arrives in one chunk stays that chunk,

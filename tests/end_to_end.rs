@@ -418,8 +418,20 @@ async fn reqwest_streaming_bodies_are_not_consumed() {
         .body(reqwest::Body::wrap_stream(stream))
         .build()
         .unwrap();
-    let response = face.oneshot(request).await.unwrap();
+    let response = face.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), 400);
+    // A declared length over the limit is refused without touching the stream.
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"x"))]);
+    let request = client
+        .post(format!("http://{address}/face/v1.2/detect"))
+        .header("content-type", "application/octet-stream")
+        .header("content-length", "7000000")
+        .body(reqwest::Body::wrap_stream(stream))
+        .build()
+        .unwrap();
+    let response = face.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    assert_documented(status, &response.bytes().await.unwrap(), &catalogue::IMAGE_TOO_BIG);
     assert_eq!(server.count(), 1);
 }
 

@@ -54,9 +54,7 @@ pub(crate) fn check_reqwest(
             None => plan.check(request.headers(), &[]),
             Some(body) => match body.as_bytes() {
                 Some(bytes) => plan.check(request.headers(), bytes),
-                None if declared_length(request).is_some_and(|n| n > plan.limit() as u64) => {
-                    Err(plan.too_large())
-                }
+                None if plan.declared_too_large(request.headers()) => Err(plan.too_large()),
                 None => Ok(()),
             },
         }
@@ -65,17 +63,6 @@ pub(crate) fn check_reqwest(
         trace_rejection(request.method(), url.path(), error);
     }
     verdict
-}
-
-fn declared_length(request: &reqwest::Request) -> Option<u64> {
-    request
-        .headers()
-        .get(http::header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// The rejection as a real `reqwest::Response`: documented status,

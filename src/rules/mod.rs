@@ -82,6 +82,16 @@ impl BodyPlan {
         }
     }
 
+    /// Whether the request declares a `Content-Length` past the limit, so
+    /// that it can be refused before a byte is read.
+    pub(crate) fn declared_too_large(&self, headers: &HeaderMap) -> bool {
+        headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .is_some_and(|length| length > self.limit() as u64)
+    }
+
     /// Checks the whole body; `headers` are the request's (a form's boundary
     /// is in its `Content-Type`).
     pub(crate) fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), FaceApiError> {
