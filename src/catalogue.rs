@@ -166,7 +166,7 @@ pub const FEATURE_NOT_APPROVED: Entry = Entry::new(
     "UnsupportedFeature",
     "Feature is not supported, missing approval for one or more of the following features: Identification, Verification.",
 );
-/// 409 ConcurrentOperationConflict "There is a conflict operation on resource <resourceName>, please try later."
+/// 409 ConcurrentOperationConflict "There is a conflict operation on resource `<resourceName>`, please try later."
 pub const CONCURRENT_OPERATION_CONFLICT: Entry = Entry::new(
     CONFLICT,
     "ConcurrentOperationConflict",
@@ -477,7 +477,7 @@ pub const PERSON_GROUP_ID_NOT_FOUND: Entry = Entry::new(
     "PersonGroupNotFound",
     "Person group ID is invalid.",
 );
-/// 404 PersonNotFound "Person <personId> is not found."
+/// 404 PersonNotFound "Person `<personId>` is not found."
 pub const PERSON_NOT_FOUND_BY_ID: Entry = Entry::new(
     NOT_FOUND,
     "PersonNotFound",
@@ -492,7 +492,7 @@ pub const PERSISTED_FACE_NOT_FOUND: Entry = Entry::new(
     "PersistedFaceNotFound",
     "Persisted face is not found.",
 );
-/// 404 PersistedFaceNotFound "Persisted face <faceId> is not found."
+/// 404 PersistedFaceNotFound "Persisted face `<faceId>` is not found."
 pub const PERSISTED_FACE_NOT_FOUND_BY_ID: Entry = Entry::new(
     NOT_FOUND,
     "PersistedFaceNotFound",
@@ -588,7 +588,7 @@ pub const LARGE_FACE_LIST_ID_NOT_FOUND: Entry = Entry::new(
     "LargeFaceListNotFound",
     "Large face list ID is invalid.",
 );
-/// 404 PersistedFaceNotFound "Large Face List Face <faceId> is not found."
+/// 404 PersistedFaceNotFound "Large Face List Face `<faceId>` is not found."
 pub const LARGE_FACE_LIST_FACE_NOT_FOUND_BY_ID: Entry = Entry::new(
     NOT_FOUND,
     "PersistedFaceNotFound",
@@ -633,7 +633,7 @@ pub const DYNAMIC_PERSON_GROUP_NOT_FOUND_404: Entry = Entry::new(
     "DynamicPersonGroupNotFound",
     "Dynamic person group was not found.",
 );
-/// 404 DynamicPersonGroupNotFound "DynamicPersonGroupPersonReference <groupId> is not found."
+/// 404 DynamicPersonGroupNotFound "DynamicPersonGroupPersonReference `<groupId>` is not found."
 pub const DYNAMIC_PERSON_GROUP_REFERENCE_NOT_FOUND: Entry = Entry::new(
     NOT_FOUND,
     "DynamicPersonGroupNotFound",
@@ -645,7 +645,7 @@ pub const PERSON_DIRECTORY_PERSISTED_FACE_ID_NOT_FOUND: Entry = Entry::new(
     "PersistedFaceNotFound",
     "Persisted Face ID is invalid.",
 );
-/// 409 DynamicPersonGroupExists "Dynamic person group ID <groupId> already exists."
+/// 409 DynamicPersonGroupExists "Dynamic person group ID `<groupId>` already exists."
 pub const DYNAMIC_PERSON_GROUP_EXISTS: Entry = Entry::new(
     CONFLICT,
     "DynamicPersonGroupExists",
