@@ -74,6 +74,14 @@ pub(crate) struct Config {
 /// whose `Incoming` body cannot be built by anyone else. The error type is a
 /// boxed error, as with tower's own middleware.
 ///
+/// The inner service must be `Clone`: the request is sent once its body has
+/// been read, by the clone that `poll_ready` made ready (as tower-http's
+/// async middleware does). Put non-`Clone` services, such as tower's
+/// `RateLimit`, behind `ServiceBuilder::buffer`.
+///
+/// Place the layer outside a retry layer, so that a rejection never enters
+/// the retry loop.
+///
 /// With the `reqwest` feature, [`Preflight`] is also a
 /// `Service<reqwest::Request>` around a `reqwest::Client`.
 #[derive(Clone, Debug, Default)]
