@@ -431,7 +431,11 @@ async fn reqwest_streaming_bodies_are_not_consumed() {
         .unwrap();
     let response = face.oneshot(request).await.unwrap();
     let status = response.status().as_u16();
-    assert_documented(status, &response.bytes().await.unwrap(), &catalogue::IMAGE_TOO_BIG);
+    assert_documented(
+        status,
+        &response.bytes().await.unwrap(),
+        &catalogue::IMAGE_TOO_BIG,
+    );
     assert_eq!(server.count(), 1);
 }
 
