@@ -174,21 +174,7 @@ fn check_query(
     options: &Options,
 ) -> Result<Option<Rect>, FaceApiError> {
     use Operation::*;
-    let needs_query = matches!(
-        route.operation,
-        Detect
-            | AddFace(_)
-            | ListCollections(_)
-            | ListPersons(_)
-            | ListFaces(_)
-            | ListDynamicPersonGroupReferences
-            | ListDynamicPersonGroupPersons
-            | ListSessions(_)
-            | ListSessionAuditEntries(_)
-    );
-    if !needs_query || query.is_none() {
-        return Ok(None);
-    }
+    // Parsing is free: a lookup walks the string, and an absent query finds nothing.
     let query = Query::parse(query);
     match route.operation {
         Detect => detect::check_detect_query(&query, options)?,
@@ -225,7 +211,11 @@ fn body_kind(
     // any other declared type is the service's to judge.
     let json = content_type.is_none()
         || is("application/json")
-        || content_type.is_some_and(|c| c.to_ascii_lowercase().ends_with("+json"));
+        || content_type.is_some_and(|c| {
+            c.len() > 5
+                && c.get(c.len() - 5..)
+                    .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
+        });
     match route.operation {
         Detect | AddFace(_) if is("application/octet-stream") => {
             Some(BodyKind::Image { target_face })
