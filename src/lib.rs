@@ -40,3 +40,8 @@ pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 pub use integrations::reqwest::ReqwestResponseFuture;
 #[cfg(feature = "reqwest-middleware")]
 pub use integrations::reqwest_middleware::PreflightMiddleware;
+
+/// The README's examples, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
