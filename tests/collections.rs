@@ -5,7 +5,7 @@ mod common;
 
 use bytes::Bytes;
 use common::*;
-use face_preflight::{catalogue, FaceApiError, PreflightLayer};
+use face_preflight::{catalogue, PreflightLayer};
 use http::Request;
 use tower::{Layer, ServiceExt};
 
@@ -538,10 +538,7 @@ async fn collection_rows_through_the_layer() {
             .await
             .unwrap()
             .to_bytes();
-        assert!(
-            FaceApiError::from_json(status, &body).unwrap().is(&entry),
-            "{entry:?}"
-        );
+        assert_response(status, &body, &entry);
     }
     assert_eq!(seen.calls(), 0);
     for request in valid_requests("v1.2").into_iter().take(12) {

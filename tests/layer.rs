@@ -115,10 +115,7 @@ async fn each_shared_check_through_the_layer() {
     for (request, entry) in cases {
         let (status, body) = send(&layer, &seen, request).await;
         assert_eq!(status, entry.status);
-        assert!(
-            FaceApiError::from_json(status, &body).unwrap().is(&entry),
-            "{entry:?}"
-        );
+        assert_response(status, &body, &entry);
     }
     assert_eq!(seen.calls(), 0);
 }
@@ -270,9 +267,7 @@ async fn a_streamed_gigabyte_is_cut_off_at_the_limit() {
         .unwrap();
     assert_eq!(response.status(), 400);
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert!(FaceApiError::from_json(400, &body)
-        .unwrap()
-        .is(&catalogue::IMAGE_TOO_BIG));
+    assert_response(400, &body, &catalogue::IMAGE_TOO_BIG);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
     let read = yielded.load(Ordering::SeqCst);
     assert!(
@@ -298,9 +293,7 @@ async fn a_streamed_gigabyte_is_cut_off_at_the_limit() {
         .await
         .unwrap();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert!(FaceApiError::from_json(400, &body)
-        .unwrap()
-        .is(&catalogue::REQUEST_BODY_INVALID));
+    assert_response(400, &body, &catalogue::REQUEST_BODY_INVALID);
     assert!(yielded.load(Ordering::SeqCst) <= face_preflight::MAX_IMAGE_BYTES + 64 * 1024);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
@@ -326,9 +319,7 @@ async fn an_oversized_content_length_is_refused_before_reading() {
     let service = PreflightLayer::new().layer(counting_endless_service(calls.clone()));
     let response = service.oneshot(request).await.unwrap();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert!(FaceApiError::from_json(400, &body)
-        .unwrap()
-        .is(&catalogue::IMAGE_TOO_BIG));
+    assert_response(400, &body, &catalogue::IMAGE_TOO_BIG);
     assert_eq!(yielded.load(Ordering::SeqCst), 0, "no byte read");
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
@@ -409,9 +400,7 @@ async fn a_body_in_many_chunks_is_joined_and_forwarded_whole() {
         .unwrap();
     let response = service.oneshot(request).await.unwrap();
     let body = response.into_body().collect().await.unwrap().to_bytes();
-    assert!(FaceApiError::from_json(400, &body)
-        .unwrap()
-        .is(&catalogue::REQUEST_BODY_INVALID));
+    assert_response(400, &body, &catalogue::REQUEST_BODY_INVALID);
     assert!(received.lock().unwrap().is_empty());
 }
 
@@ -436,9 +425,7 @@ async fn credentials_when_required() {
     let layer = PreflightLayer::new().require_credentials(true);
     let (status, body) = send(&layer, &seen, get("/face/v1.2/persongroups")).await;
     assert_eq!(status, 401);
-    assert!(FaceApiError::from_json(401, &body)
-        .unwrap()
-        .is(&catalogue::ACCESS_DENIED));
+    assert_response(401, &body, &catalogue::ACCESS_DENIED);
     let mut with_key = get("/face/v1.2/persongroups");
     with_key
         .headers_mut()
@@ -495,10 +482,7 @@ async fn an_empty_body_with_content_length_zero() {
             .headers_mut()
             .insert("content-length", "0".parse().unwrap());
         let (status, body) = send(&layer, &seen, request).await;
-        assert!(
-            FaceApiError::from_json(status, &body).unwrap().is(&entry),
-            "{path}"
-        );
+        assert_response(status, &body, &entry);
     }
     assert_eq!(seen.calls(), 0);
 }
@@ -528,8 +512,6 @@ async fn a_body_longer_than_its_content_length_is_judged_and_forwarded_as_it_is(
         .headers_mut()
         .insert("content-length", "1000".parse().unwrap());
     let (status, body) = send(&layer, &seen, short).await;
-    assert!(FaceApiError::from_json(status, &body)
-        .unwrap()
-        .is(&catalogue::FACE_IDS_LENGTH_INVALID));
+    assert_response(status, &body, &catalogue::FACE_IDS_LENGTH_INVALID);
     assert_eq!(seen.calls(), 1);
 }

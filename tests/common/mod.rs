@@ -91,6 +91,13 @@ pub fn assert_error(error: &FaceApiError, entry: &Entry) {
     );
 }
 
+/// Asserts that a response's status and JSON body are exactly `entry`.
+#[track_caller]
+pub fn assert_response(status: u16, body: &[u8], entry: &Entry) {
+    let error = FaceApiError::from_json(status, body).expect("a Face error body");
+    assert_error(&error, entry);
+}
+
 /// Asserts that `check` lets `request` through.
 #[track_caller]
 pub fn assert_passes(request: &Request<Bytes>) {
