@@ -181,6 +181,29 @@ mod tests {
     }
 
     #[test]
+    fn every_byte_at_every_position_of_a_guid() {
+        for at in 0..36 {
+            for byte in 0..=255u8 {
+                let mut guid = *b"c5c24a82-6845-4031-9d5d-978df9175426";
+                guid[at] = byte;
+                let expected = match at {
+                    8 | 13 | 18 | 23 => byte == b'-',
+                    _ => byte.is_ascii_hexdigit(),
+                };
+                assert_eq!(is_canonical_guid(&guid), expected, "{byte:#x} at {at}");
+            }
+        }
+        for at in 0..32 {
+            for byte in (0..=127u8).filter(|b| !b.is_ascii_whitespace()) {
+                let mut digits = *b"c5c24a82684540319d5d978df9175426";
+                digits[at] = byte;
+                let text = std::str::from_utf8(&digits).unwrap();
+                assert_eq!(is_guid(text), byte.is_ascii_hexdigit(), "{byte:#x} at {at}");
+            }
+        }
+    }
+
+    #[test]
     fn guids_in_every_dotnet_form() {
         for ok in [
             "c5c24a82-6845-4031-9d5d-978df9175426",
