@@ -108,28 +108,7 @@ fn collection_id_rows_per_operation() {
     let bad = "Bad.ID";
     for version in VERSIONS {
         let v = format!("/face/{version}");
-        for (collection, create, address) in [
-            (
-                "facelists",
-                catalogue::FACE_LIST_ID_INVALID,
-                catalogue::FACE_LIST_ID_NOT_FOUND,
-            ),
-            (
-                "largefacelists",
-                catalogue::LARGE_FACE_LIST_ID_INVALID,
-                catalogue::LARGE_FACE_LIST_ID_NOT_FOUND,
-            ),
-            (
-                "persongroups",
-                catalogue::PERSON_GROUP_ID_INVALID,
-                catalogue::PERSON_GROUP_ID_NOT_FOUND,
-            ),
-            (
-                "largepersongroups",
-                catalogue::LARGE_PERSON_GROUP_ID_INVALID,
-                catalogue::LARGE_PERSON_GROUP_ID_NOT_FOUND,
-            ),
-        ] {
+        for (collection, create, address) in COLLECTION_ID_ERRORS {
             let base = format!("{v}/{collection}/{bad}");
             assert_rejects(&put_json(&base, r#"{"name":"n"}"#), &create);
             for request in [

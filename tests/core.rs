@@ -173,28 +173,7 @@ fn start_and_top_of_listings() {
 #[test]
 fn collection_ids_in_the_path() {
     let id64 = "a".repeat(64);
-    for (collection, create_error, address_error) in [
-        (
-            "persongroups",
-            catalogue::PERSON_GROUP_ID_INVALID,
-            catalogue::PERSON_GROUP_ID_NOT_FOUND,
-        ),
-        (
-            "largepersongroups",
-            catalogue::LARGE_PERSON_GROUP_ID_INVALID,
-            catalogue::LARGE_PERSON_GROUP_ID_NOT_FOUND,
-        ),
-        (
-            "facelists",
-            catalogue::FACE_LIST_ID_INVALID,
-            catalogue::FACE_LIST_ID_NOT_FOUND,
-        ),
-        (
-            "largefacelists",
-            catalogue::LARGE_FACE_LIST_ID_INVALID,
-            catalogue::LARGE_FACE_LIST_ID_NOT_FOUND,
-        ),
-    ] {
+    for (collection, create_error, address_error) in COLLECTION_ID_ERRORS {
         for bad in ["MyGroup", "a%20b", "a.b", &"a".repeat(65), "%C3%A9"] {
             let path = format!("/face/v1.2/{collection}/{bad}");
             assert_rejects(&put_json(&path, r#"{"name":"n"}"#), &create_error);

@@ -24,36 +24,37 @@ fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     inputs
 }
 
-#[test]
-fn check_request_regressions() {
-    let inputs = inputs("check_request");
+/// Replays every committed input of `target` through `invariants`.
+fn replay(target: &str, invariants: impl Fn(&[u8])) {
+    let inputs = inputs(target);
     assert!(!inputs.is_empty());
     for (name, data) in inputs {
         eprintln!("{name}");
-        if let Some(request) = harness::request_from_bytes(&data) {
+        invariants(&data);
+    }
+}
+
+#[test]
+fn check_request_regressions() {
+    replay("check_request", |data| {
+        if let Some(request) = harness::request_from_bytes(data) {
             harness::assert_invariants(request);
         }
-    }
+    });
 }
 
 #[test]
 fn image_header_regressions() {
-    let inputs = inputs("image_header");
-    assert!(!inputs.is_empty());
-    for (name, data) in inputs {
-        eprintln!("{name}");
-        harness::assert_invariants(harness::image_request(&data));
-    }
+    replay("image_header", |data| {
+        harness::assert_invariants(harness::image_request(data))
+    });
 }
 
 #[test]
 fn multipart_regressions() {
-    let inputs = inputs("multipart");
-    assert!(!inputs.is_empty());
-    for (name, data) in inputs {
-        eprintln!("{name}");
-        harness::assert_invariants(harness::multipart_request(&data));
-    }
+    replay("multipart", |data| {
+        harness::assert_invariants(harness::multipart_request(data))
+    });
 }
 
 /// Writes seed corpora for the fuzzers: `cargo test --test fuzz_regressions -- --ignored`.

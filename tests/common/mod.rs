@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use face_preflight::catalogue::Entry;
+use face_preflight::catalogue::{self, Entry};
 use face_preflight::{check, FaceApiError};
 use http::{Method, Request, Response};
 use http_body_util::Full;
@@ -16,6 +16,31 @@ use image::{DynamicImage, ImageFormat, RgbImage};
 pub const HOST: &str = "https://myresource.cognitiveservices.azure.com";
 pub const GUID: &str = "c5c24a82-6845-4031-9d5d-978df9175426";
 pub const GUID2: &str = "015839fb-fbd9-4f79-ace9-7675fc2f1dd9";
+
+/// Each collection kind in the path, with its error on create (400) and on
+/// every other operation (404).
+pub const COLLECTION_ID_ERRORS: [(&str, Entry, Entry); 4] = [
+    (
+        "facelists",
+        catalogue::FACE_LIST_ID_INVALID,
+        catalogue::FACE_LIST_ID_NOT_FOUND,
+    ),
+    (
+        "largefacelists",
+        catalogue::LARGE_FACE_LIST_ID_INVALID,
+        catalogue::LARGE_FACE_LIST_ID_NOT_FOUND,
+    ),
+    (
+        "persongroups",
+        catalogue::PERSON_GROUP_ID_INVALID,
+        catalogue::PERSON_GROUP_ID_NOT_FOUND,
+    ),
+    (
+        "largepersongroups",
+        catalogue::LARGE_PERSON_GROUP_ID_INVALID,
+        catalogue::LARGE_PERSON_GROUP_ID_NOT_FOUND,
+    ),
+];
 
 pub fn guids(n: usize) -> Vec<String> {
     (0..n)
