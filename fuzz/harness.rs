@@ -27,12 +27,13 @@ const CONTENT_TYPES: [&str; 5] = [
     "text/plain",
     "",
 ];
-const PREFIXES: [&str; 5] = [
+const PREFIXES: [&str; 6] = [
     "/face/v1.0/",
     "/face/v1.1-preview.1/",
     "/face/v1.2-preview.1/",
     "/face/v1.2/",
     "/",
+    "/face/v1.3-preview.1/",
 ];
 
 fn pick<T: Clone>(items: &[T], byte: Option<&u8>) -> T {
@@ -134,9 +135,10 @@ pub fn image_request(data: &[u8]) -> Request<Bytes> {
 
 /// A liveness-with-verify form: `[version][form…]`, boundary `fuzz`.
 pub fn multipart_request(data: &[u8]) -> Request<Bytes> {
-    let path = match data.first().map(|v| v % 3) {
+    let path = match data.first().map(|v| v % 4) {
         Some(0) => "/face/v1.2/detectLivenessWithVerify-sessions",
         Some(1) => "/face/v1.1-preview.1/detectLivenessWithVerify/singleModal/sessions",
+        Some(3) => "/face/v1.3-preview.1/detectLivenessWithVerify-sessions",
         _ => "/face/v1.2-preview.1/detectLivenessWithVerify/singleModal/sessions",
     };
     Request::post(format!("https://x.cognitiveservices.azure.com{path}"))

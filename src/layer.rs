@@ -136,6 +136,29 @@ impl PreflightLayer {
         self.update(|config| config.options.allow_limited_attributes = enabled)
     }
 
+    /// Judge requests to API versions newer than every version this crate
+    /// knows (`v1.3-preview.2`, `v1.4`, …) by the rules of the newest known
+    /// one, [`ApiVersion::NEWEST`](crate::router::ApiVersion::NEWEST), for
+    /// users who move to a new version before the crate does. Off by
+    /// default: such requests pass unchecked. A rule that the new version
+    /// relaxed would then refuse what the service takes, so turn this on
+    /// knowingly.
+    ///
+    /// ```
+    /// use face_preflight::PreflightLayer;
+    ///
+    /// let request = http::Request::post("https://x.cognitiveservices.azure.com/face/v1.4/group")
+    ///     .header("content-type", "application/json")
+    ///     .body(r#"{"faceIds":[]}"#)
+    ///     .unwrap();
+    /// assert!(PreflightLayer::new().check(&request).is_ok());
+    /// let error = PreflightLayer::new().judge_newer_versions(true).check(&request).unwrap_err();
+    /// assert_eq!(error.message(), "The length of faceIds is not in a valid range.");
+    /// ```
+    pub fn judge_newer_versions(self, enabled: bool) -> Self {
+        self.update(|config| config.options.judge_newer_versions = enabled)
+    }
+
     /// Checks one request with this layer's settings, like [`check`](crate::check).
     pub fn check<B: AsRef<[u8]>>(&self, request: &Request<B>) -> Result<(), FaceApiError> {
         crate::check::check_with(&self.config.options, request)

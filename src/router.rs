@@ -19,8 +19,9 @@
 
 use http::Method;
 
-/// The Face API versions this crate knows.
+/// The Face API versions this crate knows, oldest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ApiVersion {
     /// `v1.0`, the original API (with snapshots, without Person Directory).
     V1_0,
@@ -28,21 +29,39 @@ pub enum ApiVersion {
     V1_1Preview1,
     /// `v1.2-preview.1` (Person Directory, preview liveness paths).
     V1_2Preview1,
-    /// `v1.2`, the current GA version (new liveness paths, no Person Directory).
+    /// `v1.2`, the GA version (new liveness paths, no Person Directory).
     V1_2,
+    /// `v1.3-preview.1`: v1.2 plus liveness settings, the client-assets
+    /// token and new liveness session fields.
+    V1_3Preview1,
 }
 
 impl ApiVersion {
-    fn parse(segment: &str) -> Option<Self> {
-        [
-            ("v1.0", Self::V1_0),
-            ("v1.1-preview.1", Self::V1_1Preview1),
-            ("v1.2-preview.1", Self::V1_2Preview1),
-            ("v1.2", Self::V1_2),
-        ]
-        .into_iter()
-        .find(|(name, _)| segment.eq_ignore_ascii_case(name))
-        .map(|(_, version)| version)
+    /// Every known version, oldest first.
+    pub const ALL: [ApiVersion; 5] = [
+        Self::V1_0,
+        Self::V1_1Preview1,
+        Self::V1_2Preview1,
+        Self::V1_2,
+        Self::V1_3Preview1,
+    ];
+
+    /// The newest known version: the one whose rules judge newer versions
+    /// when [`PreflightLayer::judge_newer_versions`](crate::PreflightLayer::judge_newer_versions) is on.
+    pub const NEWEST: ApiVersion = Self::V1_3Preview1;
+
+    /// The version named by a URL segment such as `"v1.2"` (any ASCII case).
+    ///
+    /// ```
+    /// use face_preflight::router::ApiVersion;
+    ///
+    /// assert_eq!(ApiVersion::parse("V1.3-preview.1"), Some(ApiVersion::V1_3Preview1));
+    /// assert_eq!(ApiVersion::parse("v1.4"), None);
+    /// ```
+    pub fn parse(segment: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|version| segment.eq_ignore_ascii_case(version.as_str()))
     }
 
     /// The version as it appears in the URL, e.g. `"v1.2"`.
@@ -52,12 +71,81 @@ impl ApiVersion {
             Self::V1_1Preview1 => "v1.1-preview.1",
             Self::V1_2Preview1 => "v1.2-preview.1",
             Self::V1_2 => "v1.2",
+            Self::V1_3Preview1 => "v1.3-preview.1",
         }
+    }
+
+    /// Whether `segment` names a well-formed version newer than every known
+    /// one (`v1.3-preview.2`, `v1.3`, `v1.4`, `v2.0-preview.1`, …).
+    ///
+    /// ```
+    /// use face_preflight::router::ApiVersion;
+    ///
+    /// assert!(ApiVersion::is_newer_than_known("v1.4"));
+    /// assert!(ApiVersion::is_newer_than_known("v1.3-preview.2"));
+    /// assert!(ApiVersion::is_newer_than_known("v1.3"));
+    /// assert!(!ApiVersion::is_newer_than_known("v1.1"));
+    /// assert!(!ApiVersion::is_newer_than_known("latest"));
+    /// ```
+    pub fn is_newer_than_known(segment: &str) -> bool {
+        version_key(segment)
+            .zip(version_key(Self::NEWEST.as_str()))
+            .is_some_and(|(key, newest)| key > newest)
     }
 
     /// Person Directory and dynamic person groups exist in the previews only.
     pub fn has_person_directory(self) -> bool {
         matches!(self, Self::V1_1Preview1 | Self::V1_2Preview1)
+    }
+
+    /// Liveness sessions live under `/detectLiveness/singleModal/sessions`
+    /// (the previews, which also list sessions and audit entries) rather
+    /// than `/detectLiveness-sessions` (v1.2 on).
+    pub fn has_preview_liveness_paths(self) -> bool {
+        matches!(self, Self::V1_1Preview1 | Self::V1_2Preview1)
+    }
+
+    /// Liveness sessions exist (every version but v1.0).
+    pub fn has_liveness(self) -> bool {
+        self != Self::V1_0
+    }
+
+    /// `/settings` and `/settings/getClientAssetsAccessToken`.
+    pub fn has_liveness_settings(self) -> bool {
+        self >= Self::V1_3Preview1
+    }
+
+    /// `POST /detect` takes `{"sessionImageId": …}` besides `{"url": …}`.
+    pub fn has_session_images(self) -> bool {
+        self >= Self::V1_2Preview1
+    }
+}
+
+/// `(major, minor, release, preview number)` of `v{major}.{minor}` or
+/// `v{major}.{minor}-preview.{n}`; a release sorts after its previews.
+fn version_key(segment: &str) -> Option<(u32, u32, bool, u32)> {
+    let rest = segment.strip_prefix(['v', 'V'])?;
+    let (number, preview) = match rest.split_once('-') {
+        Some((number, preview)) => (number, Some(preview)),
+        None => (rest, None),
+    };
+    let (major, minor) = number.split_once('.')?;
+    let digits = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (major, minor) = (digits(major)?, digits(minor)?);
+    match preview {
+        None => Some((major, minor, true, 0)),
+        Some(preview) => {
+            let (label, n) = preview.split_once('.')?;
+            label
+                .eq_ignore_ascii_case("preview")
+                .then(|| digits(n))
+                .flatten()
+                .map(|n| (major, minor, false, n))
+        }
     }
 }
 
@@ -157,6 +245,12 @@ pub enum Operation {
     UpdateSnapshot,
     DeleteSnapshot,
     ApplySnapshot,
+    /// `GET /settings` (v1.3-preview.1)
+    GetSettings,
+    /// `PATCH /settings` (v1.3-preview.1)
+    UpdateSettings,
+    /// `GET /settings/getClientAssetsAccessToken` (v1.3-preview.1)
+    GetClientAssetsAccessToken,
 }
 
 /// A routed request: operation, version and the path IDs as written (still
@@ -181,15 +275,44 @@ pub struct Route<'a> {
 /// Most segments a Face path has after `/face/{version}`.
 const MAX_SEGMENTS: usize = 6;
 
-/// Routes a path that starts at `/face/{version}/`.
+/// Routes a path that starts at `/face/{version}/`. A version this crate
+/// does not know gives `None`.
 pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
+    route_versions(method, path, false)
+}
+
+/// Like [`route`], but a well-formed version newer than every known one
+/// (see [`ApiVersion::is_newer_than_known`]) is routed as
+/// [`ApiVersion::NEWEST`].
+///
+/// ```
+/// use face_preflight::router::{route_newer_as_newest, ApiVersion, Operation};
+/// use http::Method;
+///
+/// let routed = route_newer_as_newest(&Method::POST, "/face/v1.4/identify").unwrap();
+/// assert_eq!(routed.operation, Operation::Identify);
+/// assert_eq!(routed.version, ApiVersion::NEWEST);
+/// ```
+pub fn route_newer_as_newest<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
+    route_versions(method, path, true)
+}
+
+pub(crate) fn route_versions<'a>(
+    method: &Method,
+    path: &'a str,
+    newer_as_newest: bool,
+) -> Option<Route<'a>> {
     let rest = path.strip_prefix('/')?;
     let (face, rest) = rest.split_once('/')?;
     if !face.eq_ignore_ascii_case("face") {
         return None;
     }
     let (version, rest) = rest.split_once('/')?;
-    let version = ApiVersion::parse(version)?;
+    let version = match ApiVersion::parse(version) {
+        Some(version) => version,
+        None if newer_as_newest && ApiVersion::is_newer_than_known(version) => ApiVersion::NEWEST,
+        None => return None,
+    };
 
     let mut segments = [""; MAX_SEGMENTS];
     let mut count = 0;
@@ -266,7 +389,8 @@ fn operation<'a>(
     if is(first, "operations") && rest.len() == 1 && method == Method::GET {
         // The operations endpoint serves snapshot status in v1.0 and Person
         // Directory long-running operations in the previews.
-        return (version != ApiVersion::V1_2).then_some(GetOperationResult);
+        return (version == ApiVersion::V1_0 || version.has_person_directory())
+            .then_some(GetOperationResult);
     }
     if is(first, "snapshots") {
         return (version == ApiVersion::V1_0)
@@ -424,7 +548,7 @@ fn snapshot_operation(method: &Method, rest: &[&str]) -> Option<Operation> {
 }
 
 /// Liveness paths: `/detectLiveness/singleModal/sessions…` before v1.2,
-/// `/detectLiveness-sessions…` in v1.2.
+/// `/detectLiveness-sessions…` from v1.2 on, and the settings of v1.3-preview.1.
 fn liveness_operation(
     method: &Method,
     version: ApiVersion,
@@ -432,57 +556,77 @@ fn liveness_operation(
     rest: &[&str],
 ) -> Option<Operation> {
     use Operation::*;
-    match version {
-        ApiVersion::V1_0 => None,
-        ApiVersion::V1_2 => {
-            if is(first, "sessionImages") && rest.len() == 1 && method == Method::GET {
-                return Some(GetSessionImage);
+    if !version.has_liveness() {
+        return None;
+    }
+    if version.has_preview_liveness_paths() {
+        return preview_liveness_operation(method, version, first, rest);
+    }
+    if is(first, "sessionImages") && rest.len() == 1 && method == Method::GET {
+        return Some(GetSessionImage);
+    }
+    if is(first, "settings") && version.has_liveness_settings() {
+        return match (method.as_str(), rest) {
+            ("GET", []) => Some(GetSettings),
+            ("PATCH", []) => Some(UpdateSettings),
+            ("GET", [token]) if is(token, "getClientAssetsAccessToken") => {
+                Some(GetClientAssetsAccessToken)
             }
-            let kind = if is(first, "detectLiveness-sessions") {
-                SessionKind::Liveness
-            } else if is(first, "detectLivenessWithVerify-sessions") {
-                SessionKind::LivenessWithVerify
-            } else {
-                return None;
-            };
-            match (method.as_str(), rest) {
-                ("POST", []) => Some(CreateSession(kind)),
-                ("GET", [_]) => Some(GetSession(kind)),
-                ("DELETE", [_]) => Some(DeleteSession(kind)),
-                _ => None,
+            _ => None,
+        };
+    }
+    let kind = if is(first, "detectLiveness-sessions") {
+        SessionKind::Liveness
+    } else if is(first, "detectLivenessWithVerify-sessions") {
+        SessionKind::LivenessWithVerify
+    } else {
+        return None;
+    };
+    match (method.as_str(), rest) {
+        ("POST", []) => Some(CreateSession(kind)),
+        ("GET", [_]) => Some(GetSession(kind)),
+        ("DELETE", [_]) => Some(DeleteSession(kind)),
+        _ => None,
+    }
+}
+
+/// `/detectLiveness[WithVerify]/singleModal/sessions…` and
+/// `/session/sessionImages/{id}` of v1.1-preview.1 and v1.2-preview.1.
+fn preview_liveness_operation(
+    method: &Method,
+    version: ApiVersion,
+    first: &str,
+    rest: &[&str],
+) -> Option<Operation> {
+    use Operation::*;
+    if is(first, "session") {
+        return match rest {
+            [images, _] if is(images, "sessionImages") && method == Method::GET => {
+                version.has_session_images().then_some(GetSessionImage)
             }
-        }
-        ApiVersion::V1_1Preview1 | ApiVersion::V1_2Preview1 => {
-            if is(first, "session") {
-                return match rest {
-                    [images, _] if is(images, "sessionImages") && method == Method::GET => {
-                        (version == ApiVersion::V1_2Preview1).then_some(GetSessionImage)
-                    }
-                    _ => None,
-                };
-            }
-            let kind = if is(first, "detectLiveness") {
-                SessionKind::Liveness
-            } else if is(first, "detectLivenessWithVerify") {
-                SessionKind::LivenessWithVerify
-            } else {
-                return None;
-            };
-            let [single_modal, sessions, rest @ ..] = rest else {
-                return None;
-            };
-            if !is(single_modal, "singleModal") || !is(sessions, "sessions") {
-                return None;
-            }
-            match (method.as_str(), rest) {
-                ("POST", []) => Some(CreateSession(kind)),
-                ("GET", []) => Some(ListSessions(kind)),
-                ("GET", [_]) => Some(GetSession(kind)),
-                ("DELETE", [_]) => Some(DeleteSession(kind)),
-                ("GET", [_, audit]) if is(audit, "audit") => Some(ListSessionAuditEntries(kind)),
-                _ => None,
-            }
-        }
+            _ => None,
+        };
+    }
+    let kind = if is(first, "detectLiveness") {
+        SessionKind::Liveness
+    } else if is(first, "detectLivenessWithVerify") {
+        SessionKind::LivenessWithVerify
+    } else {
+        return None;
+    };
+    let [single_modal, sessions, rest @ ..] = rest else {
+        return None;
+    };
+    if !is(single_modal, "singleModal") || !is(sessions, "sessions") {
+        return None;
+    }
+    match (method.as_str(), rest) {
+        ("POST", []) => Some(CreateSession(kind)),
+        ("GET", []) => Some(ListSessions(kind)),
+        ("GET", [_]) => Some(GetSession(kind)),
+        ("DELETE", [_]) => Some(DeleteSession(kind)),
+        ("GET", [_, audit]) if is(audit, "audit") => Some(ListSessionAuditEntries(kind)),
+        _ => None,
     }
 }
 
@@ -581,7 +725,7 @@ mod tests {
             "/",
             "/face",
             "/face/v1.2",
-            "/face/v1.3-preview.1/detect",
+            "/face/v1.3-preview.2/detect",
             "/vision/v1.2/detect",
             "/face/v1.2/a/b/c/d/e/f/g/h",
             "/face/v1.2/persongroups/a/b",

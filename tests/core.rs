@@ -206,7 +206,7 @@ fn credentials_are_not_required_by_default() {
 fn unknown_requests_pass_through_whatever_their_body() {
     let bodies: [&[u8]; 4] = [b"", b"{", b"\xff\xfe\x00", b"[[[[[[[[[[[["];
     for path in [
-        "/face/v1.3-preview.1/identify",
+        "/face/v1.3-preview.2/identify",
         "/face/v1.2/unknown",
         "/computervision/v3.2/analyze",
         "/face/v1.2/persongroups/UPPER/unknown",

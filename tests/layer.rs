@@ -165,7 +165,7 @@ async fn unknown_requests_pass_untouched() {
     let seen = Seen::default();
     let layer = PreflightLayer::new();
     for path in [
-        "/face/v1.3-preview.1/identify",
+        "/face/v1.4/identify",
         "/other/api",
         "/face/v1.2/persongroups/UPPER/x",
     ] {

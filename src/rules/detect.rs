@@ -186,15 +186,14 @@ pub(crate) fn check_add_face_query(query: &Query<'_>) -> Result<Option<Rect>, Fa
     }
 }
 
-/// A JSON body of detect or add-face: `{"url": …}`, or for detect in v1.2
-/// and v1.2-preview.1 also `{"sessionImageId": …}`.
+/// A JSON body of detect or add-face: `{"url": …}`, or for detect from
+/// v1.2-preview.1 on also `{"sessionImageId": …}`.
 pub(crate) fn check_url_body(
     operation: Operation,
     version: ApiVersion,
     body: &Object<'_>,
 ) -> Result<(), FaceApiError> {
-    let session_images = operation == Operation::Detect
-        && matches!(version, ApiVersion::V1_2 | ApiVersion::V1_2Preview1);
+    let session_images = operation == Operation::Detect && version.has_session_images();
     if session_images && !body.has("url") && body.has("sessionImageId") {
         body.str("sessionImageId")?;
         return Ok(());

@@ -15,6 +15,9 @@ use crate::rules::query::Query;
 use crate::FaceApiError;
 
 const MAX_DEVICE_CORRELATION_ID_LEN: usize = 64;
+/// `numberOfClientAttemptsAllowed`: `minimum`/`maximum` of the form field
+/// in v1.3-preview.1 (the JSON field states them in prose only).
+const CLIENT_ATTEMPTS: std::ops::RangeInclusive<i64> = 1..=3;
 const TOKEN_LIFETIME_SECONDS: std::ops::RangeInclusive<i64> = 60..=86400;
 
 /// A liveness body that does not fit the schema.
@@ -42,18 +45,41 @@ pub(crate) fn check_listing(operation: Operation, query: &Query<'_>) -> Result<(
 
 /// The model-version field and its documented values in each version.
 fn model_field(version: ApiVersion) -> (&'static str, &'static [&'static str]) {
-    match version {
-        ApiVersion::V1_2 => ("livenessModelVersion", &["2024-11-15"]),
-        _ => (
+    if version.has_preview_liveness_paths() {
+        (
             "livenessSingleModalModel",
             &["2022-10-15-preview.04", "2023-12-20-preview.06"],
-        ),
+        )
+    } else {
+        ("livenessModelVersion", &["2024-11-15"])
     }
 }
 
-/// The JSON body that creates a session (either kind).
+/// The session fields new in v1.3-preview.1, judged by type only: the
+/// published schema declares `numberOfClientAttemptsAllowed` an object (a
+/// defect; the official examples send `1`), and its JSON bound (1–3), the
+/// correlation ID and the IP address or CIDR block are stated in prose that
+/// no documented error answers. Older versions ignore these names.
+fn check_v1_3_fields(body: &Object<'_>) -> Result<(), Shape> {
+    body.int("numberOfClientAttemptsAllowed")?;
+    body.str("userCorrelationId")?;
+    body.bool("userCorrelationIdSetInClient")?;
+    body.str("expectedClientIpAddress")?;
+    Ok(())
+}
+
+/// How a session's parameters came: a JSON body (or the `Parameters` part
+/// of a preview form, which is one), or one form field each.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Json,
+    FormFields,
+}
+
+/// The parameters that create a session (either kind).
 pub(crate) fn check_create_session(
     version: ApiVersion,
+    encoding: Encoding,
     body: &Object<'_>,
 ) -> Result<(), FaceApiError> {
     let shape = |_: Shape| shape_error();
@@ -75,6 +101,10 @@ pub(crate) fn check_create_session(
     let threshold = body.number("verifyConfidenceThreshold").map_err(shape)?;
     let (model_field, models) = model_field(version);
     let model = body.str(model_field).map_err(shape)?;
+    // The form of v1.3-preview.1 has none of the new fields but the attempts.
+    if version >= ApiVersion::V1_3Preview1 && encoding == Encoding::Json {
+        check_v1_3_fields(body).map_err(shape)?;
+    }
 
     // Every revision but the earliest v1.1-preview.1 one allows
     // PassiveActive; a false rejection is worse than a miss.
@@ -107,8 +137,8 @@ pub(crate) fn check_create_session(
 }
 
 /// The multipart body that creates a liveness-with-verify session: before
-/// v1.2 a `Parameters` part (the JSON body) and a `VerifyImage` file; in
-/// v1.2 one form field per parameter and a `verifyImage` file.
+/// v1.2 a `Parameters` part (the JSON body) and a `VerifyImage` file; from
+/// v1.2 on one form field per parameter and a `verifyImage` file.
 pub(crate) fn check_create_session_form(
     version: ApiVersion,
     content_type: &str,
@@ -121,18 +151,28 @@ pub(crate) fn check_create_session_form(
             .rev()
             .find(|p| p.name.eq_ignore_ascii_case(name))
     };
-    if version == ApiVersion::V1_2 {
+    if !version.has_preview_liveness_paths() {
         let fields = parts
             .iter()
             .filter(|p| !p.is_file)
             .map(|p| form_field(p).map(|value| (Cow::Borrowed(p.name.as_str()), value)))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(shape_error)?;
-        check_create_session(version, &Object::from_fields(fields))?;
+        let fields = Object::from_fields(fields);
+        check_create_session(version, Encoding::FormFields, &fields)?;
+        if version >= ApiVersion::V1_3Preview1 {
+            // The form field has its bounds as keywords, unlike the JSON field.
+            let attempts = fields
+                .int("numberOfClientAttemptsAllowed")
+                .map_err(|_| shape_error())?;
+            if attempts.is_some_and(|n| !CLIENT_ATTEMPTS.contains(&n)) {
+                return Err(shape_error());
+            }
+        }
     } else {
         let parameters = part("Parameters").ok_or_else(shape_error)?;
         let parameters = Object::parse(&parameters.bytes).map_err(|_| shape_error())?;
-        check_create_session(version, &parameters)?;
+        check_create_session(version, Encoding::Json, &parameters)?;
     }
     let image = part("VerifyImage").ok_or_else(shape_error)?;
     check_image(&image.bytes, None)
@@ -149,11 +189,26 @@ fn form_field(part: &Part) -> Option<Value<'_>> {
                 _ => None,
             }
         }
-        "authtokentimetoliveinseconds" => parse_int(text).map(Value::Int),
+        "authtokentimetoliveinseconds" | "numberofclientattemptsallowed" => {
+            parse_int(text).map(Value::Int)
+        }
         "verifyconfidencethreshold" => text.trim().parse().ok().map(Value::Float),
         _ => None,
     };
     // A value that does not parse stays a string, which the check then
     // finds to be of the wrong type.
     Some(typed.unwrap_or(Value::Str(Cow::Borrowed(text))))
+}
+
+/// `PATCH /settings` (v1.3-preview.1): `{"livenessAbuseMonitoring":
+/// {"enabled": …}}`, or the flat `{"enabled": …}` of an earlier revision's
+/// example. Nothing is required; only the types are decidable (`enabled`
+/// is declared an object, a defect: the examples send a boolean).
+pub(crate) fn check_update_settings(body: &Object<'_>) -> Result<(), FaceApiError> {
+    let shape = |_: Shape| shape_error();
+    body.bool("enabled").map_err(shape)?;
+    match body.get("livenessAbuseMonitoring") {
+        None | Some(Value::Object) => Ok(()),
+        Some(_) => Err(shape_error()),
+    }
 }

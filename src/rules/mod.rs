@@ -52,6 +52,8 @@ pub(crate) struct Options {
     pub allow_limited_attributes: bool,
     /// A path prefix before `/face/{version}/` (an API gateway's).
     pub path_prefix: Option<String>,
+    /// Judge versions newer than every known one by the newest's rules.
+    pub judge_newer_versions: bool,
 }
 
 /// What a routed request's body needs.
@@ -147,7 +149,7 @@ pub(crate) fn check_head(
             None => return Ok(None),
         }
     }
-    let Some(route) = router::route(method, path) else {
+    let Some(route) = router::route_versions(method, path, options.judge_newer_versions) else {
         return Ok(None);
     };
     ids::check_path_ids(&route)?;
@@ -224,10 +226,14 @@ fn body_kind(
         CreateSession(SessionKind::LivenessWithVerify) if is("multipart/form-data") => {
             Some(BodyKind::Form)
         }
-        // v1.2 creates liveness-with-verify sessions from a form only.
-        CreateSession(SessionKind::LivenessWithVerify) if route.version == ApiVersion::V1_2 => None,
+        // From v1.2 on, liveness-with-verify sessions are created from a form only.
+        CreateSession(SessionKind::LivenessWithVerify)
+            if !route.version.has_preview_liveness_paths() =>
+        {
+            None
+        }
         Identify | Verify | FindSimilar | Group | CreateCollection(_) | UpdateCollection(_)
-        | CreatePerson(_) | UpdatePerson(_) | UpdateFace(_) | CreateSession(_)
+        | CreatePerson(_) | UpdatePerson(_) | UpdateFace(_) | CreateSession(_) | UpdateSettings
             if json =>
         {
             Some(BodyKind::Json)
@@ -237,7 +243,10 @@ fn body_kind(
 }
 
 fn is_liveness(operation: Operation) -> bool {
-    matches!(operation, Operation::CreateSession(_))
+    matches!(
+        operation,
+        Operation::CreateSession(_) | Operation::UpdateSettings
+    )
 }
 
 /// JSON body rules, by operation family.
@@ -253,7 +262,8 @@ fn check_json(
         Verify => verify::check_verify(version, body),
         FindSimilar => find_similar::check_find_similar(body),
         Group => group::check_group(body),
-        CreateSession(_) => liveness::check_create_session(version, body),
+        CreateSession(_) => liveness::check_create_session(version, liveness::Encoding::Json, body),
+        UpdateSettings => liveness::check_update_settings(body),
         CreateCollection(Collection::DynamicPersonGroup)
         | UpdateCollection(Collection::DynamicPersonGroup)
         | CreatePerson(PersonOwner::PersonDirectory)
