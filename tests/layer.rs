@@ -453,7 +453,7 @@ async fn an_empty_body_with_content_length_zero() {
         (
             "/face/v1.2/detect",
             "application/octet-stream",
-            catalogue::IMAGE_FORMAT_UNSUPPORTED,
+            catalogue::IMAGE_TOO_SMALL,
         ),
         (
             "/face/v1.2/identify",

@@ -317,6 +317,17 @@ fn verify_image_forms() {
             ),
             &catalogue::IMAGE_TOO_SMALL,
         );
+        // A stream read once and not rewound: an empty image part.
+        assert_rejects(
+            &post_form(
+                &path,
+                &[
+                    ("Parameters", None, parameters.as_bytes()),
+                    ("VerifyImage", Some("f.jpg"), &[]),
+                ],
+            ),
+            &catalogue::IMAGE_TOO_SMALL,
+        );
         assert_rejects(
             &post_form(
                 &path,

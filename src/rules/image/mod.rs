@@ -1,0 +1,45 @@
+//! Image bodies (`application/octet-stream`): size, format and header.
+//!
+//! Only magic bytes and header fields are read; pixels are never decoded, so
+//! a 6 MB image costs what a 2 KB one does.
+
+mod header;
+
+use crate::catalogue;
+use crate::rules::detect::Rect;
+use crate::FaceApiError;
+
+/// Smallest image the service takes: "1KB", read as 1,000 bytes so that
+/// neither reading of the unit rejects what the other accepts.
+pub const MIN_IMAGE_BYTES: usize = 1_000;
+/// Largest image the service takes: "6MB", read as 6 × 1024 × 1024 bytes.
+pub const MAX_IMAGE_BYTES: usize = 6 * 1024 * 1024;
+
+/// Checks an image body; `target_face`, if given, must lie inside it.
+///
+/// Size comes first, for every body including an empty one (the service
+/// answers a 0-byte upload "Image size is too small."). Then the magic bytes
+/// decide the format; a recognised format is never refused for a header
+/// this crate cannot read: the `targetFace` range check is skipped instead.
+pub(crate) fn check_image(body: &[u8], target_face: Option<Rect>) -> Result<(), FaceApiError> {
+    if body.len() < MIN_IMAGE_BYTES {
+        return Err(catalogue::IMAGE_TOO_SMALL.into());
+    }
+    if body.len() > MAX_IMAGE_BYTES {
+        return Err(catalogue::IMAGE_TOO_BIG.into());
+    }
+    let header = header::read(body)
+        .ok_or_else(|| FaceApiError::from(catalogue::IMAGE_FORMAT_UNSUPPORTED))?;
+    let (Some(rect), Some((width, height))) = (target_face, header.size) else {
+        return Ok(());
+    };
+    // Whether the service applies an EXIF quarter turn before judging
+    // `targetFace` is undocumented: a rectangle that fits either the stored
+    // or the displayed grid passes.
+    let fits = rect.fits(width, height) || (header.quarter_turn && rect.fits(height, width));
+    if fits {
+        Ok(())
+    } else {
+        Err(catalogue::TARGET_FACE_OUT_OF_RANGE.into())
+    }
+}
