@@ -28,6 +28,7 @@ mod error;
 mod integrations;
 mod json;
 mod layer;
+mod lexical;
 pub mod router;
 mod rules;
 

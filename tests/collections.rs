@@ -302,6 +302,41 @@ fn pd(version: &str, rest: &str) -> String {
     format!("/face/{version}{rest}")
 }
 
+/// `start` and `top` are checked only where the operation has them in
+/// that version; elsewhere they are unknown parameters, ignored.
+#[test]
+fn paging_only_where_the_specification_has_it() {
+    for version in PREVIEWS {
+        for listing in [
+            pd(version, "/persons"),
+            pd(version, "/dynamicpersongroups"),
+            pd(
+                version,
+                &format!("/persons/{GUID}/dynamicPersonGroupReferences"),
+            ),
+            pd(version, "/dynamicpersongroups/d/persons"),
+        ] {
+            assert_rejects(&get(&format!("{listing}?top=0")), &catalogue::TOP_INVALID);
+        }
+        // Get Person Faces has no parameters.
+        let faces = pd(
+            version,
+            &format!("/persons/{GUID}/recognitionModels/recognition_04/persistedfaces"),
+        );
+        assert_passes(&get(&format!("{faces}?top=0&start={}", "s".repeat(100))));
+    }
+    for version in VERSIONS {
+        for unpaged in [
+            format!("/face/{version}/facelists"),
+            format!("/face/{version}/persongroups/g"),
+            format!("/face/{version}/largefacelists/l/persistedfaces/{GUID}"),
+            format!("/face/{version}/largepersongroups/g/training"),
+        ] {
+            assert_passes(&get(&format!("{unpaged}?top=0&start={}", "s".repeat(100))));
+        }
+    }
+}
+
 #[test]
 fn person_directory_exists_in_the_previews_only() {
     for rest in ["/persons", "/dynamicpersongroups"] {

@@ -12,8 +12,12 @@ fn malformed_json_is_a_parsing_error() {
         "{",
         "{\"name\":}",
         "nul",
-        "{\"name\":\"a\"} trailing",
         "\u{feff}{",
+        "{'name': 'a'",
+        "{name: True}",
+        "{'name': 'a' 'userData': 'b'}",
+        "{'name': 'a\\q'}",
+        "/* unterminated",
     ] {
         assert_rejects(
             &put_json("/face/v1.2/persongroups/g", body),
@@ -21,7 +25,7 @@ fn malformed_json_is_a_parsing_error() {
         );
     }
     let mut non_utf8 = br#"{"name":""#.to_vec();
-    non_utf8.extend_from_slice(b"\xff\xfe\"}");
+    non_utf8.extend_from_slice(b"\xff\xfe");
     assert_rejects(
         &request(
             Method::PUT,
@@ -47,8 +51,9 @@ fn wrong_shape_is_an_invalid_body() {
         "\"name\"",
         "42",
         "null",
-        r#"{"name":42}"#,
+        r#"{"name":{"first":"a"}}"#,
         r#"{"name":"a","userData":[]}"#,
+        "{'name': ['a']}",
         r#"{"userData":"x"}"#,
     ] {
         assert_rejects(
@@ -56,6 +61,47 @@ fn wrong_shape_is_an_invalid_body() {
             &catalogue::REQUEST_BODY_INVALID,
         );
     }
+}
+
+/// Bodies that strict JSON refuses but the service's .NET readers take
+/// (Json.NET's defaults): judged by the same rules as their strict form.
+#[test]
+fn lenient_json_is_judged_like_strict_json() {
+    let path = "/face/v1.2/persongroups/g";
+    for body in [
+        // Python's str(dict), in working sample code.
+        "{'name': 'staff', 'userData': 'x'}",
+        "{name: 'staff', recognitionModel: 'recognition_04'}",
+        "{ // the group\n  \"name\": \"staff\", /* inline */ }",
+        "{\"name\":\"a\"} trailing text that ASP.NET's reader never reads",
+        // A number or boolean where a string goes: its text.
+        r#"{"name":42}"#,
+        r#"{"name":true}"#,
+    ] {
+        assert_passes(&put_json(path, body));
+    }
+    // Bytes that are not UTF-8 are read as U+FFFD by .NET's decoder.
+    let mut latin1 = br#"{"name":"caf"#.to_vec();
+    latin1.extend_from_slice(b"\xe9\"}");
+    assert_passes(&request(
+        Method::PUT,
+        path,
+        Some("application/json"),
+        latin1,
+    ));
+    for (body, entry) in [
+        ("{'name': ''}", catalogue::NAME_EMPTY),
+        (
+            "{name: 'a', recognitionModel: 'recognition_9'}",
+            catalogue::RECOGNITION_MODEL_INVALID,
+        ),
+        ("{'userData': 'x'}", catalogue::REQUEST_BODY_INVALID),
+        ("['name']", catalogue::REQUEST_BODY_INVALID),
+    ] {
+        assert_rejects(&put_json(path, body), &entry);
+    }
+    let long = format!("{{name: '{}'}}", "n".repeat(129));
+    assert_rejects(&put_json(path, &long), &catalogue::NAME_TOO_LONG);
 }
 
 #[test]

@@ -246,7 +246,7 @@ fn url_bodies() {
         assert_passes(&post_json(path, r#"{"URL":"http://10.0.0.1:8080/f?x=1"}"#));
         for shape in [
             "{}",
-            r#"{"url":42}"#,
+            r#"{"url":["https://a.b/c"]}"#,
             r#"{"url":null}"#,
             "[]",
             r#"{"uri":"https://a.b/c"}"#,
@@ -259,11 +259,25 @@ fn url_bodies() {
             "ftp://example.com/f.jpg",
             "https://",
             "https://exa mple.com/f.jpg",
-            "https://example.com/my face.jpg",
             "",
         ] {
             let body = format!(r#"{{"url":"{bad}"}}"#);
             assert_rejects(&post_json(path, &body), &catalogue::IMAGE_URL_INVALID);
+        }
+        // A number is read as its text, which is no URL.
+        assert_rejects(
+            &post_json(path, r#"{"url":42}"#),
+            &catalogue::IMAGE_URL_INVALID,
+        );
+        // .NET's Uri takes inner spaces (clients escape them) and trims
+        // surrounding whitespace.
+        for good in [
+            "https://example.com/my face.jpg",
+            " https://example.com/a b/c d.jpg\t",
+            "https://example.com/f.jpg?name=a b",
+        ] {
+            let body = format!(r#"{{"url":"{good}"}}"#);
+            assert_passes(&post_json(path, &body));
         }
     }
 }
@@ -282,7 +296,7 @@ fn session_image_bodies_by_version() {
         &catalogue::REQUEST_BODY_INVALID,
     );
     assert_rejects(
-        &post_json("/face/v1.2/detect", r#"{"sessionImageId":7}"#),
+        &post_json("/face/v1.2/detect", r#"{"sessionImageId":{"id":7}}"#),
         &catalogue::REQUEST_BODY_INVALID,
     );
 }
@@ -335,9 +349,22 @@ fn return_face_attributes() {
             &catalogue::ATTRIBUTES_DEPRECATED,
         );
     }
-    // Names and values are read without regard to case; spaces and empty
-    // items are not errors.
-    assert_passes(&detect_url("ReturnFaceAttributes=HEADPOSE,Mask,%20blur"));
+    // Names and values are read without regard to case; empty items are
+    // not errors.
+    assert_passes(&detect_url("ReturnFaceAttributes=HEADPOSE,Mask,blur"));
+    // Items are not trimmed: the service refused "headPose, blur"
+    // (Cognitive-Face-Python#51).
+    for spaced in [
+        "headPose,%20blur",
+        "headPose,+blur",
+        "headPose%20",
+        "%20headPose",
+    ] {
+        assert_rejects(
+            &detect_url(&format!("returnFaceAttributes={spaced}")),
+            &catalogue::RETURN_FACE_ATTRIBUTES_INVALID,
+        );
+    }
     assert_passes(&detect_url("returnFaceAttributes="));
     assert_passes(&detect_url("returnFaceAttributes=headPose,,glasses"));
 }

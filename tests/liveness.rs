@@ -133,10 +133,16 @@ fn liveness_operation_mode() {
         assert_rejects(
             &create(
                 version,
-                &format!(r#"{{"livenessOperationMode":1,"deviceCorrelationId":"{DEVICE}"}}"#),
+                &format!(r#"{{"livenessOperationMode":true,"deviceCorrelationId":"{DEVICE}"}}"#),
             ),
             &catalogue::LIVENESS_REQUEST_BODY_INVALID,
         );
+        // .NET's enum readers take a number as a member's value, which
+        // this crate cannot know: the service judges it.
+        assert_passes(&create(
+            version,
+            &format!(r#"{{"livenessOperationMode":1,"deviceCorrelationId":"{DEVICE}"}}"#),
+        ));
     }
 }
 
@@ -187,10 +193,27 @@ fn token_lifetime() {
                 &catalogue::INVALID_TOKEN_LIFETIME,
             );
         }
-        for ok in ["60", "600", "86400", "600.0"] {
+        // Json.NET reads a quoted integer by its value and rounds a
+        // fraction half to even (`Convert.ToInt32`).
+        for ok in [
+            "60",
+            "600",
+            "86400",
+            "600.0",
+            r#""600""#,
+            r#"" 600 ""#,
+            "600.5",
+            "59.5",
+        ] {
             assert_passes(&create(version, &with(ok)));
         }
-        for shape in [r#""600""#, "600.5", "99999999999"] {
+        for bad in [r#""30""#, "59.4", "86400.6"] {
+            assert_rejects(
+                &create(version, &with(bad)),
+                &catalogue::INVALID_TOKEN_LIFETIME,
+            );
+        }
+        for shape in [r#""600.5""#, r#""ten minutes""#, "99999999999", "[600]"] {
             assert_rejects(
                 &create(version, &with(shape)),
                 &catalogue::LIVENESS_REQUEST_BODY_INVALID,
@@ -211,9 +234,9 @@ fn wrong_shapes_are_invalid_request_bodies() {
             format!(
                 r#"{{"livenessOperationMode":"Passive","deviceCorrelationId":"{DEVICE}","deviceCorrelationIdSetInClient":"yes"}}"#
             ),
-            r#"{"livenessOperationMode":"Passive","deviceCorrelationId":42}"#.to_owned(),
+            r#"{"livenessOperationMode":"Passive","deviceCorrelationId":{"id":42}}"#.to_owned(),
             format!(
-                r#"{{"livenessOperationMode":"Passive","deviceCorrelationId":"{DEVICE}","enableSessionImage":1}}"#
+                r#"{{"livenessOperationMode":"Passive","deviceCorrelationId":"{DEVICE}","enableSessionImage":"sometimes"}}"#
             ),
         ] {
             assert_rejects(

@@ -70,14 +70,42 @@ fn identify_numbers() {
             &with(&format!(r#""confidenceThreshold":{ok}"#)),
         ));
     }
-    // A float where an integer goes, a string where a number goes, numbers
-    // beyond i32/i64: the body does not bind.
-    for shape in [
+    // Json.NET converts: a fraction where an integer goes is rounded half
+    // to even, a quoted number is read by its value.
+    for ok in [
         r#""maxNumOfCandidatesReturned":1.5"#,
         r#""maxNumOfCandidatesReturned":"10""#,
+        r#""maxNumOfCandidatesReturned":" +100 ""#,
+        r#""confidenceThreshold":"0.5""#,
+        r#""confidenceThreshold":" 1 ""#,
+    ] {
+        assert_passes(&identify("v1.2", &with(ok)));
+    }
+    for (bad, entry) in [
+        (
+            r#""maxNumOfCandidatesReturned":"101""#,
+            catalogue::MAX_NUM_OF_CANDIDATES_INVALID,
+        ),
+        (
+            r#""maxNumOfCandidatesReturned":100.6"#,
+            catalogue::MAX_NUM_OF_CANDIDATES_INVALID,
+        ),
+        (
+            r#""confidenceThreshold":"1.5""#,
+            catalogue::CONFIDENCE_THRESHOLD_INVALID,
+        ),
+    ] {
+        assert_rejects(&identify("v1.2", &with(bad)), &entry);
+    }
+    // No .NET conversion reads these: a fraction in a string where an
+    // integer goes, text, numbers beyond int32, a boolean where a number goes.
+    for shape in [
+        r#""maxNumOfCandidatesReturned":"1.5""#,
+        r#""maxNumOfCandidatesReturned":"ten""#,
+        r#""maxNumOfCandidatesReturned":[10]"#,
         r#""maxNumOfCandidatesReturned":9223372036854775808"#,
         r#""maxNumOfCandidatesReturned":2147483648"#,
-        r#""confidenceThreshold":"0.5""#,
+        r#""confidenceThreshold":"half""#,
         r#""confidenceThreshold":true"#,
     ] {
         assert_rejects(
@@ -162,7 +190,7 @@ fn identify_scope_in_later_versions() {
         for shape in [
             r#""personIds":["someone"]"#,
             r#""personIds":"*""#,
-            r#""personGroupId":7"#,
+            r#""personGroupId":{"id":7}"#,
         ] {
             assert_rejects(
                 &identify(version, &format!(r#"{{"faceIds":{ids},{shape}}}"#)),
@@ -233,8 +261,13 @@ fn verify_face_to_face() {
             &verify(version, &format!(r#"{{"faceId1":"{GUID}"}}"#)),
             &catalogue::REQUEST_BODY_INVALID,
         );
+        // A number is read as its text, which is no GUID.
         assert_rejects(
             &verify(version, &format!(r#"{{"faceId1":"{GUID}","faceId2":5}}"#)),
+            &catalogue::FACE_ID_INVALID,
+        );
+        assert_rejects(
+            &verify(version, &format!(r#"{{"faceId1":"{GUID}","faceId2":[5]}}"#)),
             &catalogue::REQUEST_BODY_INVALID,
         );
     }
@@ -388,6 +421,10 @@ fn find_similar_mode_and_shape() {
             r#"{{"faceId":"{GUID}","faceListId":"l","mode":"{mode}"}}"#
         )));
     }
+    // An enum member by its value: the service's to judge.
+    assert_passes(&find_similar(&format!(
+        r#"{{"faceId":"{GUID}","faceListId":"l","mode":1}}"#
+    )));
     for mode in ["match", "", "matchPersons"] {
         assert_rejects(
             &find_similar(&format!(
@@ -399,7 +436,7 @@ fn find_similar_mode_and_shape() {
     for shape in [
         r#"{"faceListId":"l"}"#.to_owned(),
         r#"{"faceId":"x","faceListId":"l"}"#.to_owned(),
-        format!(r#"{{"faceId":"{GUID}","faceListId":"l","mode":1}}"#),
+        format!(r#"{{"faceId":"{GUID}","faceListId":"l","mode":true}}"#),
         format!(r#"{{"faceId":"{GUID}","faceIds":["x"]}}"#),
     ] {
         assert_rejects(&find_similar(&shape), &catalogue::REQUEST_BODY_INVALID);

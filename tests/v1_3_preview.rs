@@ -386,8 +386,8 @@ fn new_liveness_fields_json() {
     }
     for extra in [
         r#""numberOfClientAttemptsAllowed":{"value":1}"#,
-        r#""numberOfClientAttemptsAllowed":1.5"#,
-        r#""userCorrelationId":42"#,
+        r#""numberOfClientAttemptsAllowed":"two""#,
+        r#""userCorrelationId":{"id":42}"#,
         r#""userCorrelationIdSetInClient":"maybe""#,
         r#""expectedClientIpAddress":[1,2,3,4]"#,
         r#""livenessModelVersion":"2023-12-20-preview.06""#,

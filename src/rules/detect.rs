@@ -99,11 +99,10 @@ pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result
     let detection_model = detection_model.unwrap_or("detection_01");
 
     if let Some(attributes) = query.get("returnFaceAttributes") {
-        let attributes: Vec<&str> = attributes
-            .split(',')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .collect();
+        // Items are not trimmed: the service answered "headPose, blur" with
+        // "Invalid argument returnFaceAttributes." (Cognitive-Face-Python#51).
+        // Empty items (a trailing comma) are let through.
+        let attributes: Vec<&str> = attributes.split(',').filter(|a| !a.is_empty()).collect();
         check_attributes(&attributes, detection_model, recognition_model, options)?;
     }
     if query.flag("returnFaceLandmarks") == Some(true)
@@ -205,14 +204,12 @@ pub(crate) fn check_url_body(
     }
 }
 
-/// An absolute http(s) URL with a host and no whitespace inside (the schema
-/// says `format: uri`). Surrounding whitespace is trimmed, as .NET's `Uri`
-/// does. The URL is never fetched.
+/// An absolute http(s) URL with a host (the schema says `format: uri`).
+/// Read as .NET's `Uri` reads it: surrounding whitespace trimmed, spaces
+/// inside the path and query taken (clients escape them), none in the host.
+/// The URL is never fetched.
 fn is_image_url(url: &str) -> bool {
-    let url = url.trim_matches(|c: char| c.is_ascii_whitespace());
-    if url.chars().any(char::is_whitespace) {
-        return false;
-    }
+    let url = url.trim_matches(|c: char| c.is_whitespace());
     match url::Url::parse(url) {
         Ok(url) => {
             matches!(url.scheme(), "http" | "https")
@@ -265,6 +262,7 @@ mod tests {
             "https://example.com/a.jpg",
             "http://1.2.3.4:8080/x?y=z",
             " https://a.b/c ",
+            "https://a.b/c d.jpg",
         ] {
             assert!(is_image_url(ok), "{ok}");
         }
@@ -272,7 +270,6 @@ mod tests {
             "",
             "example.com/a.jpg",
             "ftp://a.b/c",
-            "https://a.b/c d.jpg",
             "file:///etc/passwd",
             "https://",
             "data:image/png;base64,AAAA",

@@ -3,6 +3,7 @@
 
 use crate::catalogue;
 use crate::json::{Object, Shape};
+pub(crate) use crate::lexical::parse_int;
 use crate::rules::ids::is_guid;
 use crate::rules::query::Query;
 use crate::FaceApiError;
@@ -72,7 +73,7 @@ pub(crate) fn check_user_data(body: &Object<'_>, max: usize) -> Result<(), FaceA
 
 /// `recognitionModel` in a body, if present, is a documented name.
 pub(crate) fn check_recognition_model(body: &Object<'_>) -> Result<(), FaceApiError> {
-    match body.str("recognitionModel")? {
+    match body.enum_text("recognitionModel")? {
         Some(model) if !is_recognition_model(model) => {
             Err(catalogue::RECOGNITION_MODEL_INVALID.into())
         }
@@ -130,17 +131,6 @@ pub(crate) fn top_in_range(query: &Query<'_>) -> bool {
     }
 }
 
-/// An integer as .NET's `int.Parse` reads it: optional surrounding
-/// whitespace and sign.
-pub(crate) fn parse_int(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    if digits.starts_with(['+', '-']) && s.starts_with('+') {
-        return None;
-    }
-    digits.parse().ok()
-}
-
 impl From<Shape> for FaceApiError {
     fn from(_: Shape) -> Self {
         catalogue::REQUEST_BODY_INVALID.into()
@@ -156,15 +146,5 @@ mod tests {
         assert!(!longer_than(&"é".repeat(128), 128));
         assert!(longer_than(&"é".repeat(129), 128));
         assert!(!longer_than("", 0));
-    }
-
-    #[test]
-    fn ints_parse_like_dotnet() {
-        assert_eq!(parse_int(" 10 "), Some(10));
-        assert_eq!(parse_int("+10"), Some(10));
-        assert_eq!(parse_int("-1"), Some(-1));
-        assert_eq!(parse_int("+-1"), None);
-        assert_eq!(parse_int("1.0"), None);
-        assert_eq!(parse_int("99999999999999999999"), None);
     }
 }

@@ -36,7 +36,7 @@ pub(crate) fn check_find_similar(body: &Object<'_>) -> Result<(), FaceApiError> 
         check_face_ids(body, "faceIds", 1, MAX_FACE_IDS)?;
     }
     check_max_candidates(body, MAX_CANDIDATES)?;
-    match body.str("mode")? {
+    match body.enum_text("mode")? {
         Some(mode)
             if !mode.eq_ignore_ascii_case("matchPerson")
                 && !mode.eq_ignore_ascii_case("matchFace") =>

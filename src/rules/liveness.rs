@@ -84,7 +84,9 @@ pub(crate) fn check_create_session(
 ) -> Result<(), FaceApiError> {
     let shape = |_: Shape| shape_error();
     // Types first: a field of the wrong type fails binding.
-    let mode = body.str("livenessOperationMode").map_err(shape)?;
+    let mode = body.enum_text("livenessOperationMode").map_err(shape)?;
+    // A number picks an enum member by value: the service's to judge.
+    let mode_is_number = matches!(body.get("livenessOperationMode"), Some(Value::Number(_)));
     let set_in_client = body
         .bool("deviceCorrelationIdSetInClient")
         .map_err(shape)?
@@ -100,7 +102,7 @@ pub(crate) fn check_create_session(
     }
     let threshold = body.number("verifyConfidenceThreshold").map_err(shape)?;
     let (model_field, models) = model_field(version);
-    let model = body.str(model_field).map_err(shape)?;
+    let model = body.enum_text(model_field).map_err(shape)?;
     // The form of v1.3-preview.1 has none of the new fields but the attempts.
     if version >= ApiVersion::V1_3Preview1 && encoding == Encoding::Json {
         check_v1_3_fields(body).map_err(shape)?;
@@ -111,7 +113,7 @@ pub(crate) fn check_create_session(
     let mode_ok = mode.is_some_and(|m| {
         m.eq_ignore_ascii_case("Passive") || m.eq_ignore_ascii_case("PassiveActive")
     });
-    if !mode_ok {
+    if !mode_ok && !mode_is_number {
         return Err(catalogue::INVALID_LIVENESS_OPERATION_MODE.into());
     }
     let device_id_ok = match device_id {
@@ -171,33 +173,24 @@ pub(crate) fn check_create_session_form(
         }
     } else {
         let parameters = part("Parameters").ok_or_else(shape_error)?;
-        let parameters = Object::parse(&parameters.bytes).map_err(|_| shape_error())?;
-        check_create_session(version, Encoding::Json, &parameters)?;
+        crate::json::judge_object(&parameters.bytes, |parameters| {
+            check_create_session(
+                version,
+                Encoding::Json,
+                parameters.map_err(|_| shape_error())?,
+            )
+        })
+        .unwrap_or(Ok(()))?;
     }
     let image = part("VerifyImage").ok_or_else(shape_error)?;
     check_image(&image.bytes, None)
 }
 
-/// A form field as the JSON value its parameter takes; `None` if not UTF-8.
+/// A form field as a string value (the typed accessors read numbers and
+/// booleans from it as the service's binder does); `None` if not UTF-8.
 fn form_field(part: &Part) -> Option<Value<'_>> {
     let text = std::str::from_utf8(&part.bytes).ok()?;
-    let typed = match part.name.to_ascii_lowercase().as_str() {
-        "devicecorrelationidsetinclient" | "enablesessionimage" | "returnverifyimagehash" => {
-            match text.trim().to_ascii_lowercase().as_str() {
-                "true" => Some(Value::Bool(true)),
-                "false" => Some(Value::Bool(false)),
-                _ => None,
-            }
-        }
-        "authtokentimetoliveinseconds" | "numberofclientattemptsallowed" => {
-            parse_int(text).map(Value::Int)
-        }
-        "verifyconfidencethreshold" => text.trim().parse().ok().map(Value::Float),
-        _ => None,
-    };
-    // A value that does not parse stays a string, which the check then
-    // finds to be of the wrong type.
-    Some(typed.unwrap_or(Value::Str(Cow::Borrowed(text))))
+    Some(Value::Str(Cow::Borrowed(text)))
 }
 
 /// `PATCH /settings` (v1.3-preview.1): `{"livenessAbuseMonitoring":

@@ -109,10 +109,11 @@ impl BodyPlan {
                     .unwrap_or_default();
                 liveness::check_create_session_form(self.version, content_type, body)
             }
-            BodyKind::Json => match Object::parse(body) {
-                Ok(object) => check_json(self.operation, self.version, &object),
+            BodyKind::Json => crate::json::judge_object(body, |object| match object {
+                Ok(object) => check_json(self.operation, self.version, object),
                 Err(error) => Err(self.unreadable(error)),
-            },
+            })
+            .unwrap_or(Ok(())),
         }
     }
 
@@ -181,8 +182,10 @@ fn check_query(
     match route.operation {
         Detect => detect::check_detect_query(&query, options)?,
         AddFace(_) => return detect::check_add_face_query(&query),
-        // Face lists are not paged.
-        ListCollections(Collection::FaceList) => {}
+        // Face lists and a Person Directory person's faces are not paged:
+        // `start` and `top` there are unknown parameters, which the
+        // service ignores.
+        ListCollections(Collection::FaceList) | ListFaces(FaceOwner::PersonDirectoryPerson) => {}
         ListPersons(PersonOwner::PersonDirectory) | ListDynamicPersonGroupPersons => {
             fields::check_listing(&query, Start::PersonId)?
         }

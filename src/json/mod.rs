@@ -3,10 +3,17 @@
 //! Rules need a handful of top-level fields. Building a `serde_json::Value`
 //! costs about four times the parse itself, so the body is walked once:
 //! scalars are kept (strings borrowed from the body when they have no
-//! escapes), arrays are summarised (length, element kinds, how many strings
-//! are GUIDs) and nested objects are skipped. Field names are looked up
-//! without regard to ASCII case, as the service binds them; of duplicate
-//! names the last wins.
+//! escapes, numbers as their text), arrays are summarised (length, element
+//! kinds, how many strings are GUIDs) and nested objects are skipped. Field
+//! names are looked up without regard to ASCII case, as the service binds
+//! them; of duplicate names the last wins.
+//!
+//! Scalars are read as the service's .NET readers convert them: a quoted
+//! number where an integer goes is judged by its value, `"true"` is a
+//! boolean, a number is a string's text. A body that strict JSON refuses is
+//! read again by [`lenient`], as Json.NET's reader would read it.
+
+pub(crate) mod lenient;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -16,6 +23,7 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
+use crate::lexical::parse_int;
 use crate::rules::ids::{is_canonical_guid, is_guid};
 
 /// Why a body could not be read as an object.
@@ -38,10 +46,8 @@ pub(crate) struct Object<'a> {
 pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
-    /// An integer that fits in `i64`.
-    Int(i64),
-    /// Any other number (fractional, or an integer beyond `i64`).
-    Float(f64),
+    /// A number, as its JSON text.
+    Number(&'a str),
     Str(Cow<'a, str>),
     Array(Array<'a>),
     Object,
@@ -101,31 +107,72 @@ impl<'a> Object<'a> {
         self.get(name).is_some()
     }
 
-    /// A string field; `Err` when present but not a string.
+    /// A string field; `Err` when present but an array or object. A number
+    /// is its text and a boolean `True` or `False`, as Json.NET converts
+    /// them for a string property.
     pub(crate) fn str(&self, name: &str) -> Result<Option<&str>, Shape> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s)),
+            Some(Value::Number(text)) => Ok(Some(text)),
+            Some(Value::Bool(true)) => Ok(Some("True")),
+            Some(Value::Bool(false)) => Ok(Some("False")),
             Some(_) => Err(Shape),
         }
     }
 
-    /// A boolean field; `Err` when present but not a boolean.
+    /// A string field that the service binds to an enumeration (`mode`,
+    /// `livenessOperationMode`, a model name). A number selects a member
+    /// by its value in .NET's enum readers, which this crate cannot
+    /// know: `Ok(None)`, judged by the service.
+    pub(crate) fn enum_text(&self, name: &str) -> Result<Option<&str>, Shape> {
+        match self.get(name) {
+            Some(Value::Number(_)) => Ok(None),
+            Some(Value::Bool(_)) => Err(Shape),
+            _ => self.str(name),
+        }
+    }
+
+    /// A boolean field; `Err` when present but not a boolean, a string
+    /// `bool.Parse` reads (`"true"`, `" False "`) or a number (non-zero is
+    /// true, as `Convert.ToBoolean` has it).
     pub(crate) fn bool(&self, name: &str) -> Result<Option<bool>, Shape> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Str(s)) => {
+                let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+                if s.eq_ignore_ascii_case("true") {
+                    Ok(Some(true))
+                } else if s.eq_ignore_ascii_case("false") {
+                    Ok(Some(false))
+                } else {
+                    Err(Shape)
+                }
+            }
+            Some(Value::Number(text)) => match text.parse::<f64>() {
+                Ok(n) => Ok(Some(n != 0.0)),
+                Err(_) => Err(Shape),
+            },
             Some(_) => Err(Shape),
         }
     }
 
     /// An `int32` field; `Err` when present but not an integer that fits.
-    /// `5.0` counts as 5: the service's readers accept an integral float.
+    /// A fractional number is rounded half to even, as Json.NET's
+    /// `Convert.ToInt32` does (`5.0` is 5, `2.5` is 2); a string is read as
+    /// `int.Parse` reads it (`" 7 "`, `"+7"`), never as a fraction.
     pub(crate) fn int(&self, name: &str) -> Result<Option<i64>, Shape> {
         let value = match self.get(name) {
             None => return Ok(None),
-            Some(Value::Int(i)) => *i,
-            Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() <= i32::MAX as f64 => *f as i64,
+            Some(Value::Number(text)) => match text.parse::<i64>() {
+                Ok(i) => i,
+                Err(_) => {
+                    // The cast saturates: anything huge fails the range check below.
+                    text.parse::<f64>().map_err(|_| Shape)?.round_ties_even() as i64
+                }
+            },
+            Some(Value::Str(s)) => parse_int(s).ok_or(Shape)?,
             Some(_) => return Err(Shape),
         };
         if i32::try_from(value).is_ok() {
@@ -135,13 +182,21 @@ impl<'a> Object<'a> {
         }
     }
 
-    /// A number field; `Err` when present but not a number.
+    /// A number field; `Err` when present but neither a number nor a string
+    /// that reads as one. A value this crate cannot judge for certain (NaN
+    /// or an infinity, a string with thousands separators) is `Ok(None)`.
     pub(crate) fn number(&self, name: &str) -> Result<Option<f64>, Shape> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Int(i)) => Ok(Some(*i as f64)),
-            Some(Value::Float(f)) => Ok(Some(*f)),
-            Some(_) => Err(Shape),
+        let text: &str = match self.get(name) {
+            None => return Ok(None),
+            Some(Value::Number(text)) => text,
+            Some(Value::Str(s)) => s.trim(),
+            Some(_) => return Err(Shape),
+        };
+        match text.parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(Some(n)),
+            Ok(_) => Ok(None),
+            Err(_) if text.contains(',') => Ok(None),
+            Err(_) => Err(Shape),
         }
     }
 
@@ -152,6 +207,28 @@ impl<'a> Object<'a> {
             Some(Value::Array(array)) => Ok(Some(array)),
             Some(_) => Err(Shape),
         }
+    }
+}
+
+/// Reads `body` as the service would — strictly, or else as Json.NET's
+/// lenient reader does — and hands the object, or why there is none, to
+/// `judge`. `None` when the body is beyond this crate's reading and
+/// is left to the service.
+pub(crate) fn judge_object<R>(
+    body: &[u8],
+    judge: impl FnOnce(Result<&Object<'_>, BodyError>) -> R,
+) -> Option<R> {
+    match Object::parse(body) {
+        Ok(object) => Some(judge(Ok(&object))),
+        Err(BodyError::Syntax) => match lenient::read(body) {
+            lenient::Reading::Json(text) => match Object::parse(text.as_bytes()) {
+                Ok(object) => Some(judge(Ok(&object))),
+                Err(error) => Some(judge(Err(error))),
+            },
+            lenient::Reading::Unreadable => Some(judge(Err(BodyError::Syntax))),
+            lenient::Reading::Undecided => None,
+        },
+        Err(error) => Some(judge(Err(error))),
     }
 }
 
@@ -251,6 +328,7 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
                 None => reparse(raw),
             },
             Some(b'{') => Ok(Value::Object),
+            Some(b'-' | b'0'..=b'9') => Ok(Value::Number(raw)),
             _ => reparse(raw),
         }
     }
@@ -314,15 +392,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
         Ok(Value::Bool(b))
     }
-    fn visit_i64<E>(self, i: i64) -> Result<Self::Value, E> {
-        Ok(Value::Int(i))
-    }
-    fn visit_u64<E>(self, u: u64) -> Result<Self::Value, E> {
-        Ok(i64::try_from(u).map_or(Value::Float(u as f64), Value::Int))
-    }
-    fn visit_f64<E>(self, f: f64) -> Result<Self::Value, E> {
-        Ok(Value::Float(f))
-    }
+    // Numbers never get here: `ValueSeed` keeps their text.
     fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Self::Value, E> {
         Ok(Value::Str(Cow::Borrowed(s)))
     }
@@ -462,12 +532,35 @@ mod tests {
 
     #[test]
     fn numbers_beyond_i32_are_shape_errors() {
-        let object =
-            Object::parse(br#"{"a":2147483648,"b":1e300,"c":18446744073709551616,"d":1.5}"#)
-                .unwrap();
-        for name in ["a", "b", "c", "d"] {
+        let object = Object::parse(
+            br#"{"a":2147483648,"b":1e300,"c":18446744073709551616,"d":"1.5","e":-2147483649.0}"#,
+        )
+        .unwrap();
+        for name in ["a", "b", "c", "d", "e"] {
             assert_eq!(object.int(name), Err(Shape), "{name}");
         }
+    }
+
+    #[test]
+    fn scalars_convert_as_json_net_converts_them() {
+        let object = Object::parse(
+            br#"{"i":" 7 ","f":2.5,"g":3.5,"h":-0.5,"t":"TRUE","n":0,"s":12.50,"b":false,"x":"1,000","nan":"NaN"}"#,
+        )
+        .unwrap();
+        assert_eq!(object.int("i"), Ok(Some(7)));
+        assert_eq!(object.int("f"), Ok(Some(2)));
+        assert_eq!(object.int("g"), Ok(Some(4)));
+        assert_eq!(object.int("h"), Ok(Some(0)));
+        assert_eq!(object.bool("t"), Ok(Some(true)));
+        assert_eq!(object.bool("n"), Ok(Some(false)));
+        assert_eq!(object.str("s"), Ok(Some("12.50")));
+        assert_eq!(object.str("b"), Ok(Some("False")));
+        assert_eq!(object.number("i"), Ok(Some(7.0)));
+        assert_eq!(object.number("x"), Ok(None));
+        assert_eq!(object.number("nan"), Ok(None));
+        assert_eq!(object.number("t"), Err(Shape));
+        assert_eq!(object.enum_text("n"), Ok(None));
+        assert_eq!(object.enum_text("b"), Err(Shape));
     }
 
     #[test]
