@@ -287,6 +287,166 @@ fn mutate(request: &Request<Bytes>, mutation: &Mutation) -> Request<Bytes> {
     mutated
 }
 
+/// How a body is re-serialised in the forms Json.NET reads.
+#[derive(Debug, Clone, Copy)]
+struct Style {
+    single_quotes: bool,
+    unquoted_names: bool,
+    /// Integers and booleans as strings (where the schema has those types).
+    quoted_scalars: bool,
+    comments: bool,
+    trailing_commas: bool,
+}
+
+fn style(quoted_scalars: bool) -> impl Strategy<Value = Style> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        move |(single_quotes, unquoted_names, comments, trailing_commas)| Style {
+            single_quotes,
+            unquoted_names,
+            quoted_scalars,
+            comments,
+            trailing_commas,
+        },
+    )
+}
+
+fn lenient_string(s: &str, style: Style) -> String {
+    if !style.single_quotes {
+        return serde_json::to_string(s).unwrap();
+    }
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn lenient_json(value: &Value, style: Style) -> String {
+    let comment = if style.comments { "/* c */ " } else { "" };
+    let trailing = if style.trailing_commas { "," } else { "" };
+    match value {
+        Value::Object(map) => {
+            let fields: Vec<String> = map
+                .iter()
+                .map(|(name, value)| {
+                    let bare = style.unquoted_names
+                        && !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+                    let name = if bare {
+                        name.clone()
+                    } else {
+                        lenient_string(name, style)
+                    };
+                    format!("{comment}{name} : {}", lenient_json(value, style))
+                })
+                .collect();
+            let close = if fields.is_empty() { "" } else { trailing };
+            format!("{{{}{close}}}", fields.join(", "))
+        }
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(|v| lenient_json(v, style)).collect();
+            let close = if items.is_empty() { "" } else { trailing };
+            format!("[{}{close}]", items.join(","))
+        }
+        Value::String(s) => lenient_string(s, style),
+        Value::Number(n) if style.quoted_scalars && (n.is_i64() || n.is_u64()) => {
+            lenient_string(&n.to_string(), style)
+        }
+        Value::Bool(b) if style.quoted_scalars => lenient_string(&b.to_string(), style),
+        other => other.to_string(),
+    }
+}
+
+/// The request with its JSON body (if any) re-serialised in `style`;
+/// `None` for a body that is not a JSON object.
+fn relaxed(request: &Request<Bytes>, style: Style) -> Option<Request<Bytes>> {
+    let value: Value = serde_json::from_slice(request.body()).ok()?;
+    let Value::Object(map) = &value else {
+        return None;
+    };
+    // Only top-level scalars are quoted: nested ones are no rule's input.
+    let fields: Vec<String> = map
+        .iter()
+        .map(|(name, field)| {
+            let bare = style.unquoted_names
+                && !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+            let name = if bare {
+                name.clone()
+            } else {
+                lenient_string(name, style)
+            };
+            let field = match field {
+                Value::Number(_) | Value::Bool(_) => lenient_json(field, style),
+                other => lenient_json(
+                    other,
+                    Style {
+                        quoted_scalars: false,
+                        ..style
+                    },
+                ),
+            };
+            format!("{name}:{field}")
+        })
+        .collect();
+    let comment = if style.comments {
+        "// made by the property test\n"
+    } else {
+        ""
+    };
+    let trailing = if style.trailing_commas && !fields.is_empty() {
+        ","
+    } else {
+        ""
+    };
+    let body = format!("{comment}{{ {}{trailing} }}", fields.join(" , "));
+    let mut relaxed = request.clone();
+    *relaxed.body_mut() = Bytes::from(body);
+    Some(relaxed)
+}
+
+fn replacement() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        json!(0),
+        json!(-1),
+        json!(1001),
+        json!(2147483648i64),
+        json!(1.5),
+        json!(""),
+        json!("x"),
+        json!(true),
+        json!(null),
+        json!([]),
+        json!({}),
+        json!("c5c24a82-6845-4031-9d5d-978df9175426"),
+        json!("n".repeat(129)),
+    ])
+}
+
+/// The request with its `which`th top-level field set to `value`.
+fn replace_field(request: &Request<Bytes>, which: usize, value: Value) -> Request<Bytes> {
+    let mut replaced = request.clone();
+    if let Some(body) = map_fields(request.body(), |mut map| {
+        if let Some(key) = map.keys().nth(which % map.len().max(1)).cloned() {
+            map.insert(key, value);
+        }
+        map
+    }) {
+        *replaced.body_mut() = body;
+    }
+    replaced
+}
+
 /// The request with its API version segment replaced.
 fn with_version(request: &Request<Bytes>, version: &str) -> Request<Bytes> {
     let mut moved = request.clone();
@@ -344,6 +504,35 @@ proptest! {
         let v1_3 = with_version(&mutated, "v1.3-preview.1");
         prop_assert!(v1_3.uri().path().to_ascii_lowercase().starts_with("/face/v1.3-preview.1/"));
         prop_assert_eq!(check(&v1_2), check(&v1_3));
+    }
+
+    /// Valid bodies in single quotes, with bare names, quoted integers and
+    /// booleans, comments and trailing commas pass as their strict form does.
+    #[test]
+    fn lenient_forms_of_valid_bodies_pass(request in valid_request(), style in style(true)) {
+        if let Some(relaxed) = relaxed(&request, style) {
+            prop_assert_eq!(check(&relaxed), Ok(()), "{}", String::from_utf8_lossy(relaxed.body()));
+            let received = through_layer(relaxed.clone()).expect("the layer forwards it");
+            prop_assert_eq!(received.body(), relaxed.body());
+        }
+    }
+
+    /// A body with one field replaced or deleted gets the same verdict in
+    /// any lenient form as in strict JSON.
+    #[test]
+    fn lenient_forms_get_the_strict_verdict(
+        request in valid_request(),
+        which in any::<usize>(),
+        value in prop::option::of(replacement()),
+        style in style(false),
+    ) {
+        let changed = match value {
+            Some(value) => replace_field(&request, which, value),
+            None => mutate(&request, &Mutation::DeleteField(which)),
+        };
+        if let Some(relaxed) = relaxed(&changed, style) {
+            prop_assert_eq!(check(&relaxed), check(&changed), "{}", String::from_utf8_lossy(relaxed.body()));
+        }
     }
 
     #[test]
