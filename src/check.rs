@@ -2,8 +2,8 @@
 
 use http::Request;
 
-use crate::rules::{check_head, Options};
-use crate::FaceApiError;
+use crate::config::Config;
+use crate::error::FaceApiError;
 
 /// Checks one Face API request exactly as [`PreflightLayer`](crate::PreflightLayer)
 /// does with its default settings.
@@ -24,22 +24,19 @@ use crate::FaceApiError;
 /// assert_eq!(error.message(), "Person group ID is invalid.");
 /// ```
 pub fn check<B: AsRef<[u8]>>(request: &Request<B>) -> Result<(), FaceApiError> {
-    check_with(&Options::default(), request)
+    check_with(&Config::default(), request)
 }
 
 pub(crate) fn check_with<B: AsRef<[u8]>>(
-    options: &Options,
+    config: &Config,
     request: &Request<B>,
 ) -> Result<(), FaceApiError> {
     let uri = request.uri();
-    match check_head(
-        options,
+    config.decide(
         request.method(),
         uri.path(),
         uri.query(),
         request.headers(),
-    )? {
-        Some(plan) => plan.check(request.headers(), request.body().as_ref()),
-        None => Ok(()),
-    }
+        request.body().as_ref(),
+    )
 }

@@ -97,14 +97,19 @@ impl FaceApiError {
     }
 
     /// The error as the service would send it: status, `Content-Type:
-    /// application/json` and the JSON envelope.
+    /// application/json`, the `x-ms-error-code` header that Azure services
+    /// set on error responses, and the JSON envelope.
     pub fn to_response<B: From<Bytes>>(&self) -> http::Response<B> {
         let mut response = http::Response::new(B::from(self.to_json()));
         *response.status_mut() = self.status;
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("application/json; charset=utf-8"),
         );
+        if let Ok(code) = http::HeaderValue::from_str(&self.code) {
+            headers.insert("x-ms-error-code", code);
+        }
         response
     }
 }
@@ -128,3 +133,29 @@ impl fmt::Display for FaceApiError {
 }
 
 impl std::error::Error for FaceApiError {}
+
+/// A response extension that marks a local answer: the layer rejected the
+/// request and the service never saw it. Set on the responses of every
+/// adapter (`http::Response::extensions`, `reqwest::Response::extensions`).
+///
+/// ```
+/// use face_preflight::{LocalRejection, PreflightLayer};
+/// use tower::{service_fn, Layer, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let client = service_fn(|_: http::Request<http_body_util::Full<bytes::Bytes>>| async {
+///     Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(bytes::Bytes::new())))
+/// });
+/// let service = PreflightLayer::new().layer(client);
+/// let request = http::Request::get("https://x.cognitiveservices.azure.com/face/v1.2/persongroups?top=0")
+///     .body(Default::default())
+///     .unwrap();
+/// let response = service.oneshot(request).await.unwrap();
+/// let local = response.extensions().get::<LocalRejection>().unwrap();
+/// assert_eq!(local.0.message(), "'top' is invalid.");
+/// assert_eq!(response.headers()["x-ms-error-code"], "BadArgument");
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalRejection(pub FaceApiError);

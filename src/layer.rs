@@ -16,17 +16,11 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::rules::{check_head, BodyPlan, Options};
-use crate::FaceApiError;
-
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Settings shared by every clone of a layer and its services.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Config {
-    pub(crate) options: Options,
-    pub(crate) reject_with_error: bool,
-}
+use crate::catalogue::Entry;
+use crate::config::{BoxError, Config, Decision};
+use crate::error::{FaceApiError, LocalRejection};
+use crate::report::{ObservedBody, Observer, Pending, Stats, Verdict};
+use crate::rules::BodyPlan;
 
 /// A [`tower_layer::Layer`] that checks each outgoing Face API request and
 /// answers the ones the service would reject with the service's documented
@@ -159,9 +153,80 @@ impl PreflightLayer {
         self.update(|config| config.options.judge_newer_versions = enabled)
     }
 
+    /// Report-only mode: reject nothing, forward every request, and
+    /// compare what this crate would have answered with what the service
+    /// answers ([`Outcome`](crate::report::Outcome)), into [`stats`](Self::stats),
+    /// a `tracing` warning per disagreement (feature `tracing`), the
+    /// [`on_verdict`](Self::on_verdict) callback and `metrics` counters
+    /// (feature `metrics`). Off by default.
+    ///
+    /// The service's error bodies are read along as the caller reads them
+    /// (the same bytes, not delayed); a 2xx answer is judged from its
+    /// status. One request is still answered locally: a streamed body
+    /// without `Content-Length` that grows past the largest legal body, which
+    /// could only be forwarded by holding all of it.
+    ///
+    /// ```
+    /// use face_preflight::PreflightLayer;
+    ///
+    /// let layer = PreflightLayer::new()
+    ///     .report_only(true)
+    ///     .on_verdict(|verdict| {
+    ///         if verdict.outcome != face_preflight::report::Outcome::Agreed {
+    ///             eprintln!("{:?}: local {:?}, service {:?}", verdict.operation, verdict.local, verdict.remote);
+    ///         }
+    ///     });
+    /// let stats = layer.stats();
+    /// # let _ = stats;
+    /// ```
+    pub fn report_only(self, enabled: bool) -> Self {
+        self.update(|config| config.report_only = enabled)
+    }
+
+    /// Let through every request that would get `entry`, for when the
+    /// service relaxes a rule before this crate is updated. Checks after the
+    /// allowed one are not run for that request. Can be called once per entry.
+    ///
+    /// ```
+    /// use face_preflight::{catalogue, PreflightLayer};
+    ///
+    /// // Suppose the service began to accept 2,000 face IDs in a group call.
+    /// let layer = PreflightLayer::new().allow(&catalogue::FACE_IDS_LENGTH_INVALID);
+    /// let request = http::Request::post("https://x.cognitiveservices.azure.com/face/v1.2/group")
+    ///     .header("content-type", "application/json")
+    ///     .body(r#"{"faceIds":[]}"#)
+    ///     .unwrap();
+    /// assert!(layer.check(&request).is_ok());
+    /// assert!(PreflightLayer::new().check(&request).is_err());
+    /// ```
+    pub fn allow(self, entry: &Entry) -> Self {
+        let entry = *entry;
+        self.update(|config| {
+            if !config.allowed.contains(&entry) {
+                config.allowed.push(entry);
+            }
+        })
+    }
+
+    /// Calls `callback` with every report-only comparison (see
+    /// [`report_only`](Self::report_only)), for users who export elsewhere.
+    /// It runs on the task that reads the response: keep it short.
+    pub fn on_verdict<F>(self, callback: F) -> Self
+    where
+        F: Fn(&Verdict<'_>) + Send + Sync + 'static,
+    {
+        let callback = Arc::new(callback);
+        self.update(|config| config.on_verdict = Some(callback))
+    }
+
+    /// The counters of this layer and every service made from it.
+    pub fn stats(&self) -> Stats {
+        self.config.stats.clone()
+    }
+
     /// Checks one request with this layer's settings, like [`check`](crate::check).
     pub fn check<B: AsRef<[u8]>>(&self, request: &Request<B>) -> Result<(), FaceApiError> {
-        crate::check::check_with(&self.config.options, request)
+        crate::check::check_with(&self.config, request)
     }
 }
 
@@ -220,25 +285,13 @@ impl<S> Preflight<S> {
     }
 }
 
-pub(crate) fn trace_rejection(method: &http::Method, path: &str, error: &FaceApiError) {
-    #[cfg(feature = "tracing")]
-    tracing::debug!(
-        operation = ?crate::router::route(method, path).map(|route| route.operation),
-        status = error.status().as_u16(),
-        code = error.code(),
-        message = error.message(),
-        "Face request rejected before sending",
-    );
-    #[cfg(not(feature = "tracing"))]
-    let _ = (method, path, error);
-}
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Preflight<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     S::Error: Into<BoxError>,
     ReqBody: Body + From<Bytes>,
     ReqBody::Error: Into<BoxError>,
+    ResBody: Body,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = BoxError;
@@ -249,45 +302,56 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let reject_with_error = self.config.reject_with_error;
+        let config = &self.config;
         let (parts, body) = request.into_parts();
-        let verdict = check_head(
-            &self.config.options,
+        let decision = config.decide_head(
             &parts.method,
             parts.uri.path(),
             parts.uri.query(),
             &parts.headers,
         );
-        let state = match verdict {
-            Ok(None) => State::Calling {
-                future: self.inner.call(Request::from_parts(parts, body)),
-            },
-            Ok(Some(plan)) if plan.declared_too_large(&parts.headers) => {
-                // Refused before a byte of the body is read.
-                rejected(plan.too_large(), &parts, reject_with_error)
+        let state = match decision {
+            Decision::Pass => {
+                let pending = config
+                    .report_only
+                    .then(|| Pending::new(config, &parts.method, parts.uri.path(), None));
+                State::Calling {
+                    future: self.inner.call(Request::from_parts(parts, body)),
+                    pending,
+                }
             }
-            Ok(Some(plan)) => State::Reading {
-                body,
-                parts: Some(parts),
-                buffer: Buffer::default(),
-                plan,
-                inner: Some(self.take_ready_inner()),
-                reject_with_error,
-            },
-            Err(error) => rejected(error, &parts, reject_with_error),
+            Decision::Reject(error) if config.report_only => {
+                let pending = Pending::new(config, &parts.method, parts.uri.path(), Some(error));
+                State::Calling {
+                    future: self.inner.call(Request::from_parts(parts, body)),
+                    pending: Some(pending),
+                }
+            }
+            Decision::Reject(error) => rejected(config, error, &parts),
+            Decision::Read(plan) => {
+                let config = config.clone();
+                State::Reading {
+                    body,
+                    parts: Some(parts),
+                    buffer: Buffer::default(),
+                    plan,
+                    inner: Some(self.take_ready_inner()),
+                    config,
+                }
+            }
         };
         ResponseFuture { state }
     }
 }
 
-fn rejected<S, B>(error: FaceApiError, parts: &Parts, reject_with_error: bool) -> State<S, B>
+fn rejected<S, B>(config: &Config, error: FaceApiError, parts: &Parts) -> State<S, B>
 where
     S: Service<Request<B>>,
 {
-    trace_rejection(&parts.method, parts.uri.path(), &error);
+    config.note_rejection(&parts.method, parts.uri.path(), &error);
     State::Rejected {
         error: Some(error),
-        reject_with_error,
+        reject_with_error: config.reject_with_error,
     }
 }
 
@@ -380,11 +444,13 @@ pin_project! {
             buffer: Buffer,
             plan: BodyPlan,
             inner: Option<S>,
-            reject_with_error: bool,
+            config: Arc<Config>,
         },
         Calling {
             #[pin]
             future: S::Future,
+            // Report-only: the local verdict, to compare with the answer.
+            pending: Option<Pending>,
         },
     }
 }
@@ -395,6 +461,7 @@ where
     S::Error: Into<BoxError>,
     B: Body + From<Bytes>,
     B::Error: Into<BoxError>,
+    ResBody: Body,
 {
     type Output = Result<Response<ResponseBody<ResBody>>, BoxError>;
 
@@ -402,9 +469,15 @@ where
         loop {
             let mut this = self.as_mut().project();
             let next = match this.state.as_mut().project() {
-                StateProj::Calling { future } => {
+                StateProj::Calling { future, pending } => {
                     let response = ready!(future.poll(cx)).map_err(Into::into)?;
-                    return Poll::Ready(Ok(response.map(ResponseBody::inner)));
+                    let observer = pending
+                        .take()
+                        .and_then(|p| p.settle(response.status(), &response.body().size_hint()));
+                    return Poll::Ready(Ok(match observer {
+                        Some(observer) => response.map(|body| ResponseBody::observed(body, observer)),
+                        None => response.map(ResponseBody::inner),
+                    }));
                 }
                 StateProj::Rejected {
                     error,
@@ -416,9 +489,9 @@ where
                     if *reject_with_error {
                         return Poll::Ready(Err(Box::new(error)));
                     }
-                    return Poll::Ready(Ok(error
-                        .to_response::<Full<Bytes>>()
-                        .map(ResponseBody::rejection)));
+                    let mut response = error.to_response::<Full<Bytes>>();
+                    response.extensions_mut().insert(LocalRejection(error));
+                    return Poll::Ready(Ok(response.map(ResponseBody::rejection)));
                 }
                 StateProj::Reading {
                     mut body,
@@ -426,7 +499,7 @@ where
                     buffer,
                     plan,
                     inner,
-                    reject_with_error,
+                    config,
                 } => match ready!(body.as_mut().poll_frame(cx)) {
                     Some(Ok(frame)) => {
                         if let Ok(mut data) = frame.into_data() {
@@ -436,16 +509,12 @@ where
                         if buffer.len() <= plan.limit() {
                             continue;
                         }
-                        // Stop reading: nothing this long is legal.
-                        let path = parts.as_ref().map(|p| p.uri.path()).unwrap_or_default();
-                        let error = plan.too_large();
-                        if let Some(parts) = parts.as_ref() {
-                            trace_rejection(&parts.method, path, &error);
-                        }
-                        State::Rejected {
-                            error: Some(error),
-                            reject_with_error: *reject_with_error,
-                        }
+                        // Stop reading: nothing this long is legal, and what
+                        // was read cannot be put back (even in report-only mode).
+                        let parts = parts
+                            .take()
+                            .ok_or("ResponseFuture polled after completion")?;
+                        rejected(config, plan.too_large(), &parts)
                     }
                     Some(Err(error)) => return Poll::Ready(Err(error.into())),
                     None => {
@@ -453,17 +522,26 @@ where
                         let parts = parts
                             .take()
                             .ok_or("ResponseFuture polled after completion")?;
-                        match plan.check(&parts.headers, &bytes) {
-                            Ok(()) => {
+                        match config.decide_body(plan, &parts.headers, &bytes) {
+                            Err(error) if !config.report_only => rejected(config, error, &parts),
+                            verdict => {
+                                let pending = config.report_only.then(|| {
+                                    Pending::new(
+                                        config,
+                                        &parts.method,
+                                        parts.uri.path(),
+                                        verdict.err(),
+                                    )
+                                });
                                 let mut inner = inner
                                     .take()
                                     .ok_or("ResponseFuture polled after completion")?;
                                 let request = Request::from_parts(parts, B::from(bytes));
                                 State::Calling {
                                     future: inner.call(request),
+                                    pending,
                                 }
                             }
-                            Err(error) => rejected(error, &parts, *reject_with_error),
                         }
                     }
                 },
@@ -486,6 +564,7 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B> {
         Inner { #[pin] body: B },
+        Observed { #[pin] body: ObservedBody<B> },
         Rejection { #[pin] body: Full<Bytes> },
     }
 }
@@ -494,6 +573,14 @@ impl<B> ResponseBody<B> {
     fn inner(body: B) -> Self {
         Self {
             kind: Kind::Inner { body },
+        }
+    }
+
+    fn observed(body: B, observer: Observer) -> Self {
+        Self {
+            kind: Kind::Observed {
+                body: ObservedBody::new(body, observer),
+            },
         }
     }
 
@@ -513,6 +600,7 @@ impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Inner { body } => f.debug_tuple("ResponseBody::Inner").field(body).finish(),
+            Kind::Observed { .. } => f.write_str("ResponseBody::Observed"),
             Kind::Rejection { body } => f
                 .debug_tuple("ResponseBody::Rejection")
                 .field(body)
@@ -534,6 +622,7 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.project().kind.project() {
             KindProj::Inner { body } => body.poll_frame(cx),
+            KindProj::Observed { body } => body.poll_frame(cx),
             KindProj::Rejection { body } => body
                 .poll_frame(cx)
                 .map(|frame| frame.map(|frame| frame.map_err(|never| match never {}))),
@@ -543,6 +632,7 @@ where
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Inner { body } => body.is_end_stream(),
+            Kind::Observed { body } => body.is_end_stream(),
             Kind::Rejection { body } => body.is_end_stream(),
         }
     }
@@ -550,6 +640,7 @@ where
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Inner { body } => body.size_hint(),
+            Kind::Observed { body } => body.size_hint(),
             Kind::Rejection { body } => body.size_hint(),
         }
     }

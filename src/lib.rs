@@ -24,16 +24,18 @@
 
 pub mod catalogue;
 mod check;
+mod config;
 mod error;
 mod integrations;
 mod json;
 mod layer;
 mod lexical;
+pub mod report;
 pub mod router;
 mod rules;
 
 pub use check::check;
-pub use error::FaceApiError;
+pub use error::{FaceApiError, LocalRejection};
 pub use layer::{Preflight, PreflightLayer, ResponseBody, ResponseFuture};
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 

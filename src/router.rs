@@ -150,7 +150,7 @@ fn version_key(segment: &str) -> Option<(u32, u32, bool, u32)> {
 }
 
 /// A collection that has an ID of the form `^[a-z0-9-_]{1,64}$` in its path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Collection {
     /// `/facelists/{faceListId}`
     FaceList,
@@ -165,7 +165,7 @@ pub enum Collection {
 }
 
 /// Where persons live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PersonOwner {
     /// `/persongroups/{id}/persons`
     PersonGroup,
@@ -176,7 +176,7 @@ pub enum PersonOwner {
 }
 
 /// Where persisted faces live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FaceOwner {
     /// `/facelists/{id}/persistedfaces`
     FaceList,
@@ -191,7 +191,7 @@ pub enum FaceOwner {
 }
 
 /// The two kinds of liveness session.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SessionKind {
     /// `detectLiveness` sessions.
     Liveness,
@@ -201,7 +201,7 @@ pub enum SessionKind {
 
 /// One Face operation. Operations that share a shape across collections carry
 /// the collection, so that one rule serves them all.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[allow(missing_docs)]
 pub enum Operation {
     /// `POST /detect` (image, URL or session image body).

@@ -22,58 +22,106 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use http_body::SizeHint;
 use pin_project_lite::pin_project;
 use reqwest::ResponseBuilderExt;
 use tower_service::Service;
 
-use crate::layer::{trace_rejection, BoxError, Config};
-use crate::rules::check_head;
-use crate::{FaceApiError, Preflight};
+use crate::config::{BoxError, Config, Decision};
+use crate::error::{FaceApiError, LocalRejection};
+use crate::report::{ObservedBody, Pending};
+use crate::Preflight;
+
+/// What to do with a reqwest request.
+pub(crate) enum Screened {
+    /// Send it; in report-only mode with the local verdict to compare.
+    Send(Option<Pending>),
+    /// Answer it locally.
+    Reject(FaceApiError),
+}
 
 /// The verdict on a reqwest request. The body is read in place
 /// (`Body::as_bytes`); a streaming body is not consumed, so only what can be
 /// judged without it is checked (and a declared `Content-Length` over the
 /// limit).
-pub(crate) fn check_reqwest(
-    config: &Config,
-    request: &reqwest::Request,
-) -> Result<(), FaceApiError> {
+fn verdict(config: &Config, request: &reqwest::Request) -> Result<(), FaceApiError> {
     let url = request.url();
-    let verdict = check_head(
-        &config.options,
-        request.method(),
-        url.path(),
-        url.query(),
-        request.headers(),
-    )
-    .and_then(|plan| {
-        let Some(plan) = plan else { return Ok(()) };
-        match request.body() {
-            None => plan.check(request.headers(), &[]),
-            Some(body) => match body.as_bytes() {
-                Some(bytes) => plan.check(request.headers(), bytes),
-                None if plan.declared_too_large(request.headers()) => Err(plan.too_large()),
-                None => Ok(()),
-            },
-        }
-    });
-    if let Err(error) = &verdict {
-        trace_rejection(request.method(), url.path(), error);
+    let headers = request.headers();
+    match config.decide_head(request.method(), url.path(), url.query(), headers) {
+        Decision::Pass => Ok(()),
+        Decision::Reject(error) => Err(error),
+        Decision::Read(plan) => match request.body().map(reqwest::Body::as_bytes) {
+            None => config.decide_body(&plan, headers, &[]),
+            Some(Some(bytes)) => config.decide_body(&plan, headers, bytes),
+            Some(None) => Ok(()),
+        },
     }
-    verdict
+}
+
+/// The verdict with the layer's mode applied.
+pub(crate) fn screen(config: &Arc<Config>, request: &reqwest::Request) -> Screened {
+    let (method, path) = (request.method(), request.url().path());
+    match verdict(config, request) {
+        Ok(()) => Screened::Send(
+            config
+                .report_only
+                .then(|| Pending::new(config, method, path, None)),
+        ),
+        Err(error) if config.report_only => {
+            Screened::Send(Some(Pending::new(config, method, path, Some(error))))
+        }
+        Err(error) => {
+            config.note_rejection(method, path, &error);
+            Screened::Reject(error)
+        }
+    }
 }
 
 /// The rejection as a real `reqwest::Response`: documented status,
-/// `Content-Type: application/json`, the JSON envelope, and the request's URL.
-pub(crate) fn rejection_response(error: &FaceApiError, url: &reqwest::Url) -> reqwest::Response {
-    let (mut parts, body) = error.to_response::<bytes::Bytes>().into_parts();
+/// `Content-Type: application/json`, `x-ms-error-code`, the JSON envelope,
+/// the request's URL and the [`LocalRejection`] extension.
+pub(crate) fn rejection_response(error: FaceApiError, url: &reqwest::Url) -> reqwest::Response {
+    let mut response = error.to_response::<bytes::Bytes>();
+    response.extensions_mut().insert(LocalRejection(error));
+    with_url(response, url)
+}
+
+/// `reqwest::Response` from an `http::Response`, keeping `url` (which
+/// reqwest reads from an extension that only its response builder sets).
+fn with_url<B: Into<reqwest::Body>>(
+    response: http::Response<B>,
+    url: &reqwest::Url,
+) -> reqwest::Response {
+    let (mut parts, body) = response.into_parts();
     let builder = http::Response::builder().url(url.clone());
     if let Some(extensions) = builder.extensions_ref() {
         parts.extensions.extend(extensions.clone());
     }
     reqwest::Response::from(http::Response::from_parts(parts, body))
+}
+
+/// Report-only: settles the comparison from the status, or has the error
+/// body read along as the caller reads it. The caller gets the same
+/// status, headers, extensions, URL and body bytes.
+pub(crate) fn observe(response: reqwest::Response, pending: Option<Pending>) -> reqwest::Response {
+    let Some(pending) = pending else {
+        return response;
+    };
+    let size = response
+        .content_length()
+        .map_or_else(SizeHint::default, SizeHint::with_exact);
+    let Some(observer) = pending.settle(response.status(), &size) else {
+        return response;
+    };
+    let url = response.url().clone();
+    let response: http::Response<reqwest::Body> = response.into();
+    with_url(
+        response.map(|body| reqwest::Body::wrap(ObservedBody::new(body, observer))),
+        &url,
+    )
 }
 
 impl<S> Service<reqwest::Request> for Preflight<S>
@@ -90,15 +138,16 @@ where
     }
 
     fn call(&mut self, request: reqwest::Request) -> Self::Future {
-        let kind = match check_reqwest(&self.config, &request) {
-            Ok(()) => Kind::Inner {
+        let kind = match screen(&self.config, &request) {
+            Screened::Send(pending) => Kind::Inner {
                 future: self.inner.call(request),
+                pending,
             },
-            Err(error) if self.config.reject_with_error => Kind::Rejected {
+            Screened::Reject(error) if self.config.reject_with_error => Kind::Rejected {
                 result: Some(Err(Box::new(error))),
             },
-            Err(error) => Kind::Rejected {
-                result: Some(Ok(rejection_response(&error, request.url()))),
+            Screened::Reject(error) => Kind::Rejected {
+                result: Some(Ok(rejection_response(error, request.url()))),
             },
         };
         ReqwestResponseFuture { kind }
@@ -116,7 +165,7 @@ pin_project! {
 pin_project! {
     #[project = KindProj]
     enum Kind<F> {
-        Inner { #[pin] future: F },
+        Inner { #[pin] future: F, pending: Option<Pending> },
         Rejected { result: Option<Result<reqwest::Response, BoxError>> },
     }
 }
@@ -130,7 +179,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().kind.project() {
-            KindProj::Inner { future } => future.poll(cx).map_err(Into::into),
+            KindProj::Inner { future, pending } => {
+                let response = std::task::ready!(future.poll(cx)).map_err(Into::into)?;
+                Poll::Ready(Ok(observe(response, pending.take())))
+            }
             KindProj::Rejected { result } => Poll::Ready(
                 result
                     .take()

@@ -3,7 +3,7 @@
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
-use crate::integrations::reqwest::{check_reqwest, rejection_response};
+use crate::integrations::reqwest::{observe, rejection_response, screen, Screened};
 use crate::PreflightLayer;
 
 /// The checks as a `reqwest_middleware::Middleware`: a request the service
@@ -46,12 +46,15 @@ impl Middleware for PreflightMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        match check_reqwest(&self.layer.config, &request) {
-            Ok(()) => next.run(request, extensions).await,
-            Err(error) if self.layer.config.reject_with_error => {
+        match screen(&self.layer.config, &request) {
+            Screened::Send(pending) => {
+                let response = next.run(request, extensions).await?;
+                Ok(observe(response, pending))
+            }
+            Screened::Reject(error) if self.layer.config.reject_with_error => {
                 Err(reqwest_middleware::Error::middleware(error))
             }
-            Err(error) => Ok(rejection_response(&error, request.url())),
+            Screened::Reject(error) => Ok(rejection_response(error, request.url())),
         }
     }
 }

@@ -1,0 +1,401 @@
+//! Report-only mode: every request is forwarded, and the local verdict is
+//! compared with the service's answer. Also the counters of enforced
+//! rejections.
+//!
+//! The comparison needs the service's error body. It is observed as the
+//! caller reads it — the same frames, unchanged and undelayed — and judged
+//! when it ends (up to [`INSPECT_LIMIT`] bytes are kept for that). A body
+//! dropped unread is judged without it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+use crate::catalogue;
+use crate::config::Config;
+use crate::error::FaceApiError;
+use crate::router::Operation;
+
+/// How much of an error body is kept to parse it; Face error envelopes are
+/// a few hundred bytes.
+pub(crate) const INSPECT_LIMIT: usize = 16 * 1024;
+
+/// How a local verdict compares with the service's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// Both accepted; or both rejected with the same status, code and
+    /// message; or the crate accepted and the service answered an error
+    /// the crate never decides (not found, quota, rate limit, …).
+    Agreed,
+    /// The crate would have rejected what the service accepted (2xx): the
+    /// case that matters most.
+    FalseRejection,
+    /// The crate accepted, and the service answered an error of
+    /// [`catalogue::DECIDED_LOCALLY`]: one the crate could have decided.
+    Missed,
+    /// Both rejected, with different answers (or the service's answer was
+    /// not a Face error envelope).
+    DifferentError,
+}
+
+impl Outcome {
+    /// A short name: `agreed`, `false_rejection`, `missed`, `different_error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Agreed => "agreed",
+            Outcome::FalseRejection => "false_rejection",
+            Outcome::Missed => "missed",
+            Outcome::DifferentError => "different_error",
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Outcome::Agreed => 0,
+            Outcome::FalseRejection => 1,
+            Outcome::Missed => 2,
+            Outcome::DifferentError => 3,
+        }
+    }
+
+    /// Compares a local verdict with the service's status and parsed error.
+    pub fn of(
+        local: Option<&FaceApiError>,
+        status: StatusCode,
+        remote: Option<&FaceApiError>,
+    ) -> Outcome {
+        match (local, status.is_success()) {
+            (None, true) => Outcome::Agreed,
+            (Some(_), true) => Outcome::FalseRejection,
+            (None, false) => match remote {
+                Some(remote)
+                    if catalogue::DECIDED_LOCALLY
+                        .iter()
+                        .any(|entry| remote.is(entry)) =>
+                {
+                    Outcome::Missed
+                }
+                _ => Outcome::Agreed,
+            },
+            (Some(local), false) => match remote {
+                Some(remote) if remote == local => Outcome::Agreed,
+                _ => Outcome::DifferentError,
+            },
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One report-only comparison, as handed to
+/// [`PreflightLayer::on_verdict`](crate::PreflightLayer::on_verdict). It holds
+/// no body, key or image.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Verdict<'a> {
+    /// The operation, if the path is a known one.
+    pub operation: Option<Operation>,
+    /// What the crate would have answered; `None` if it would have sent it.
+    pub local: Option<&'a FaceApiError>,
+    /// The service's status.
+    pub status: StatusCode,
+    /// The service's error, if its body was a Face error envelope.
+    pub remote: Option<&'a FaceApiError>,
+    /// How the two compare.
+    pub outcome: Outcome,
+}
+
+/// The key of one row of [`StatsSnapshot::rows`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub struct StatsKey {
+    /// `None` for a rejection enforced locally, else the report-only outcome.
+    pub outcome: Option<Outcome>,
+    /// The operation, if the path is a known one.
+    pub operation: Option<Operation>,
+    /// The local answer's code, if the crate rejects.
+    pub local_code: Option<String>,
+    /// The service's error code, if it answered one (report-only).
+    pub remote_code: Option<String>,
+}
+
+/// Counters of a layer and all its clones: local rejections and, in
+/// report-only mode, the outcome of every comparison.
+///
+/// Totals are atomic counters; the breakdown by outcome, operation and code
+/// is kept for everything but plain agreements on a request both sides
+/// accept (the common case stays one atomic increment).
+///
+/// ```
+/// let layer = face_preflight::PreflightLayer::new().report_only(true);
+/// let stats = layer.stats();
+/// // … send requests through services made by `layer` …
+/// let snapshot = stats.snapshot();
+/// assert_eq!(snapshot.false_rejections, 0);
+/// ```
+#[derive(Clone, Default)]
+pub struct Stats {
+    inner: Arc<StatsInner>,
+}
+
+#[derive(Default)]
+struct StatsInner {
+    rejected: AtomicU64,
+    outcomes: [AtomicU64; 4],
+    rows: Mutex<BTreeMap<StatsKey, u64>>,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StatsSnapshot {
+    /// Requests answered locally (enforcing).
+    pub rejected: u64,
+    /// Report-only comparisons that agreed.
+    pub agreed: u64,
+    /// Report-only: the crate would have rejected, the service accepted.
+    pub false_rejections: u64,
+    /// Report-only: the crate accepted, the service answered an error the
+    /// crate decides.
+    pub missed: u64,
+    /// Report-only: both rejected, differently.
+    pub different_errors: u64,
+    /// Counts by outcome, operation and codes.
+    pub rows: Vec<(StatsKey, u64)>,
+}
+
+impl fmt::Debug for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Stats").field(&self.snapshot()).finish()
+    }
+}
+
+impl Stats {
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let outcome = |o: Outcome| self.inner.outcomes[o.index()].load(Ordering::Relaxed);
+        let rows = self
+            .inner
+            .rows
+            .lock()
+            .map(|rows| rows.iter().map(|(k, v)| (k.clone(), *v)).collect())
+            .unwrap_or_default();
+        StatsSnapshot {
+            rejected: self.inner.rejected.load(Ordering::Relaxed),
+            agreed: outcome(Outcome::Agreed),
+            false_rejections: outcome(Outcome::FalseRejection),
+            missed: outcome(Outcome::Missed),
+            different_errors: outcome(Outcome::DifferentError),
+            rows,
+        }
+    }
+
+    fn count_row(&self, key: StatsKey) {
+        if let Ok(mut rows) = self.inner.rows.lock() {
+            *rows.entry(key).or_default() += 1;
+        }
+    }
+
+    pub(crate) fn count_rejection(&self, operation: Option<Operation>, error: &FaceApiError) {
+        self.inner.rejected.fetch_add(1, Ordering::Relaxed);
+        self.count_row(StatsKey {
+            outcome: None,
+            operation,
+            local_code: Some(error.code().to_owned()),
+            remote_code: None,
+        });
+    }
+
+    fn count_verdict(&self, verdict: &Verdict<'_>) {
+        self.inner.outcomes[verdict.outcome.index()].fetch_add(1, Ordering::Relaxed);
+        if verdict.outcome == Outcome::Agreed && verdict.local.is_none() && verdict.remote.is_none()
+        {
+            return;
+        }
+        self.count_row(StatsKey {
+            outcome: Some(verdict.outcome),
+            operation: verdict.operation,
+            local_code: verdict.local.map(|e| e.code().to_owned()),
+            remote_code: verdict.remote.map(|e| e.code().to_owned()),
+        });
+    }
+}
+
+/// The label of an operation in metrics: its `Debug` form, or `unknown`.
+#[cfg(feature = "metrics")]
+pub(crate) fn operation_label(operation: Option<Operation>) -> String {
+    operation.map_or_else(|| "unknown".to_owned(), |op| format!("{op:?}"))
+}
+
+/// What a forwarded request in report-only mode carries to its response.
+#[derive(Clone, Debug)]
+pub(crate) struct Pending {
+    config: Arc<Config>,
+    operation: Option<Operation>,
+    local: Option<FaceApiError>,
+}
+
+impl Pending {
+    pub(crate) fn new(
+        config: &Arc<Config>,
+        method: &http::Method,
+        path: &str,
+        local: Option<FaceApiError>,
+    ) -> Self {
+        Self {
+            config: config.clone(),
+            operation: config.operation(method, path),
+            local,
+        }
+    }
+
+    /// Records the comparison now if the status settles it (a success), or
+    /// returns the observer that settles it from the error body.
+    pub(crate) fn settle(self, status: StatusCode, size: &SizeHint) -> Option<Observer> {
+        let worth_reading = !status.is_success()
+            && size.lower() <= INSPECT_LIMIT as u64
+            && size.upper().is_none_or(|upper| upper > 0);
+        if worth_reading {
+            return Some(Observer {
+                pending: Some(self),
+                status,
+                kept: Vec::new(),
+                overflow: false,
+            });
+        }
+        self.record(status, None);
+        None
+    }
+
+    fn record(self, status: StatusCode, remote: Option<FaceApiError>) {
+        let verdict = Verdict {
+            operation: self.operation,
+            local: self.local.as_ref(),
+            status,
+            remote: remote.as_ref(),
+            outcome: Outcome::of(self.local.as_ref(), status, remote.as_ref()),
+        };
+        self.config.stats.count_verdict(&verdict);
+        #[cfg(feature = "tracing")]
+        if verdict.outcome != Outcome::Agreed {
+            tracing::warn!(
+                operation = ?verdict.operation,
+                outcome = verdict.outcome.as_str(),
+                local = ?verdict.local.map(ToString::to_string),
+                status = status.as_u16(),
+                remote = ?verdict.remote.map(ToString::to_string),
+                "face-preflight verdict disagrees with the service",
+            );
+        }
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            "face_preflight_verdicts_total",
+            "outcome" => verdict.outcome.as_str(),
+            "operation" => operation_label(verdict.operation),
+            "code" => verdict.local.or(verdict.remote).map_or_else(String::new, |e| e.code().to_owned()),
+        )
+        .increment(1);
+        if let Some(on_verdict) = &self.config.on_verdict {
+            on_verdict(&verdict);
+        }
+    }
+}
+
+/// Keeps the first bytes of an error body as the caller reads it and
+/// records the comparison when the body ends, fails or is dropped.
+#[derive(Debug)]
+pub(crate) struct Observer {
+    pending: Option<Pending>,
+    status: StatusCode,
+    kept: Vec<u8>,
+    overflow: bool,
+}
+
+impl Observer {
+    fn keep(&mut self, data: &Bytes) {
+        if self.overflow || self.kept.len() + data.len() > INSPECT_LIMIT {
+            self.overflow = true;
+            self.kept = Vec::new();
+        } else {
+            self.kept.extend_from_slice(data);
+        }
+    }
+
+    fn finish(&mut self, complete: bool) {
+        if let Some(pending) = self.pending.take() {
+            let remote = (complete && !self.overflow)
+                .then(|| FaceApiError::from_json(self.status.as_u16(), &self.kept))
+                .flatten();
+            pending.record(self.status, remote);
+        }
+    }
+}
+
+impl Drop for Observer {
+    fn drop(&mut self) {
+        self.finish(false);
+    }
+}
+
+pin_project! {
+    /// A response body passed through unchanged while an [`Observer`] reads along.
+    pub(crate) struct ObservedBody<B> {
+        #[pin]
+        body: B,
+        observer: Observer,
+    }
+}
+
+impl<B> ObservedBody<B> {
+    pub(crate) fn new(body: B, observer: Observer) -> Self {
+        Self { body, observer }
+    }
+}
+
+impl<B: Body<Data = Bytes>> Body for ObservedBody<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let mut this = self.project();
+        let frame = std::task::ready!(this.body.as_mut().poll_frame(cx));
+        match &frame {
+            Some(Ok(frame)) => {
+                if let Some(data) = frame.data_ref() {
+                    this.observer.keep(data);
+                }
+                // Readers that trust `is_end_stream` never poll the end.
+                if this.body.is_end_stream() {
+                    this.observer.finish(true);
+                }
+            }
+            Some(Err(_)) => this.observer.finish(false),
+            None => this.observer.finish(true),
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
