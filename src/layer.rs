@@ -475,7 +475,9 @@ where
                         .take()
                         .and_then(|p| p.settle(response.status(), &response.body().size_hint()));
                     return Poll::Ready(Ok(match observer {
-                        Some(observer) => response.map(|body| ResponseBody::observed(body, observer)),
+                        Some(observer) => {
+                            response.map(|body| ResponseBody::observed(body, observer))
+                        }
                         None => response.map(ResponseBody::inner),
                     }));
                 }

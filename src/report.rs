@@ -4,7 +4,7 @@
 //!
 //! The comparison needs the service's error body. It is observed as the
 //! caller reads it — the same frames, unchanged and undelayed — and judged
-//! when it ends (up to [`INSPECT_LIMIT`] bytes are kept for that). A body
+//! when it ends (up to 16 KiB are kept for that). A body
 //! dropped unread is judged without it.
 
 use std::collections::BTreeMap;
