@@ -62,3 +62,43 @@ async fn a_rejection_emits_one_event() {
     assert!(event.contains("status=400"), "{event}");
     assert!(event.contains("code=\"BadArgument\""), "{event}");
 }
+
+#[tokio::test]
+async fn a_report_only_disagreement_emits_one_warning_without_the_body() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let seen = Seen::default();
+    let service = PreflightLayer::new()
+        .report_only(true)
+        .layer(recording_service(seen.clone()));
+    let secret = "ocp-key-that-must-not-appear";
+    let mut request = to_full(post_json(
+        "/face/v1.2/identify",
+        &format!(r#"{{"faceIds":[],"personGroupId":"{secret}"}}"#),
+    ));
+    request
+        .headers_mut()
+        .insert("ocp-apim-subscription-key", secret.parse().unwrap());
+    let response = service.oneshot(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(seen.calls(), 1);
+
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let warnings: Vec<&str> = output.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{output}");
+    let warning = warnings[0];
+    assert!(warning.contains("outcome=\"false_rejection\""), "{warning}");
+    assert!(warning.contains("operation=Some(Identify)"), "{warning}");
+    assert!(
+        warning.contains("The length of faceIds is not in a valid range."),
+        "{warning}"
+    );
+    assert!(!output.contains(secret), "{output}");
+}
