@@ -19,8 +19,9 @@ use tower_service::Service;
 use crate::catalogue::Entry;
 use crate::config::{BoxError, Config, Decision};
 use crate::error::{FaceApiError, LocalRejection};
-use crate::report::{ObservedBody, Observer, Pending, Stats, Verdict};
+use crate::report::{Pending, Stats, Verdict};
 use crate::rules::BodyPlan;
+use crate::tap::{Tap, TappedBody};
 
 /// A [`tower_layer::Layer`] that checks each outgoing Face API request and
 /// answers the ones the service would reject with the service's documented
@@ -471,13 +472,11 @@ where
             let next = match this.state.as_mut().project() {
                 StateProj::Calling { future, pending } => {
                     let response = ready!(future.poll(cx)).map_err(Into::into)?;
-                    let observer = pending
+                    let tap = pending
                         .take()
                         .and_then(|p| p.settle(response.status(), &response.body().size_hint()));
-                    return Poll::Ready(Ok(match observer {
-                        Some(observer) => {
-                            response.map(|body| ResponseBody::observed(body, observer))
-                        }
+                    return Poll::Ready(Ok(match tap {
+                        Some(tap) => response.map(|body| ResponseBody::tapped(body, tap)),
                         None => response.map(ResponseBody::inner),
                     }));
                 }
@@ -566,27 +565,27 @@ pin_project! {
     #[project = KindProj]
     enum Kind<B> {
         Inner { #[pin] body: B },
-        Observed { #[pin] body: ObservedBody<B> },
+        Tapped { #[pin] body: TappedBody<B> },
         Rejection { #[pin] body: Full<Bytes> },
     }
 }
 
 impl<B> ResponseBody<B> {
-    fn inner(body: B) -> Self {
+    pub(crate) fn inner(body: B) -> Self {
         Self {
             kind: Kind::Inner { body },
         }
     }
 
-    fn observed(body: B, observer: Observer) -> Self {
+    pub(crate) fn tapped(body: B, tap: Tap) -> Self {
         Self {
-            kind: Kind::Observed {
-                body: ObservedBody::new(body, observer),
+            kind: Kind::Tapped {
+                body: TappedBody::new(body, tap),
             },
         }
     }
 
-    fn rejection(body: Full<Bytes>) -> Self {
+    pub(crate) fn rejection(body: Full<Bytes>) -> Self {
         Self {
             kind: Kind::Rejection { body },
         }
@@ -602,7 +601,7 @@ impl<B: fmt::Debug> fmt::Debug for ResponseBody<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             Kind::Inner { body } => f.debug_tuple("ResponseBody::Inner").field(body).finish(),
-            Kind::Observed { .. } => f.write_str("ResponseBody::Observed"),
+            Kind::Tapped { .. } => f.write_str("ResponseBody::Tapped"),
             Kind::Rejection { body } => f
                 .debug_tuple("ResponseBody::Rejection")
                 .field(body)
@@ -624,7 +623,7 @@ where
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.project().kind.project() {
             KindProj::Inner { body } => body.poll_frame(cx),
-            KindProj::Observed { body } => body.poll_frame(cx),
+            KindProj::Tapped { body } => body.poll_frame(cx),
             KindProj::Rejection { body } => body
                 .poll_frame(cx)
                 .map(|frame| frame.map(|frame| frame.map_err(|never| match never {}))),
@@ -634,7 +633,7 @@ where
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Inner { body } => body.is_end_stream(),
-            Kind::Observed { body } => body.is_end_stream(),
+            Kind::Tapped { body } => body.is_end_stream(),
             Kind::Rejection { body } => body.is_end_stream(),
         }
     }
@@ -642,7 +641,7 @@ where
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Inner { body } => body.size_hint(),
-            Kind::Observed { body } => body.size_hint(),
+            Kind::Tapped { body } => body.size_hint(),
             Kind::Rejection { body } => body.size_hint(),
         }
     }

@@ -33,6 +33,7 @@ mod lexical;
 pub mod report;
 pub mod router;
 mod rules;
+mod tap;
 
 pub use check::check;
 pub use error::{FaceApiError, LocalRejection};

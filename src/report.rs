@@ -9,20 +9,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::StatusCode;
-use http_body::{Body, Frame, SizeHint};
-use pin_project_lite::pin_project;
+use http_body::SizeHint;
 
 use crate::catalogue;
 use crate::config::Config;
 use crate::error::FaceApiError;
 use crate::router::Operation;
+use crate::tap::Tap;
 
 /// How much of an error body is kept to parse it; Face error envelopes are
 /// a few hundred bytes.
@@ -263,21 +260,19 @@ impl Pending {
     }
 
     /// Records the comparison now if the status settles it (a success), or
-    /// returns the observer that settles it from the error body.
-    pub(crate) fn settle(self, status: StatusCode, size: &SizeHint) -> Option<Observer> {
+    /// returns the tap that settles it from the error body.
+    pub(crate) fn settle(self, status: StatusCode, size: &SizeHint) -> Option<Tap> {
         let worth_reading = !status.is_success()
             && size.lower() <= INSPECT_LIMIT as u64
             && size.upper().is_none_or(|upper| upper > 0);
-        if worth_reading {
-            return Some(Observer {
-                pending: Some(self),
-                status,
-                kept: Vec::new(),
-                overflow: false,
-            });
+        if !worth_reading {
+            self.record(status, None);
+            return None;
         }
-        self.record(status, None);
-        None
+        Some(Tap::new(INSPECT_LIMIT, move |body| {
+            let remote = body.and_then(|body| FaceApiError::from_json(status.as_u16(), body));
+            self.record(status, remote);
+        }))
     }
 
     fn record(self, status: StatusCode, remote: Option<FaceApiError>) {
@@ -311,91 +306,5 @@ impl Pending {
         if let Some(on_verdict) = &self.config.on_verdict {
             on_verdict(&verdict);
         }
-    }
-}
-
-/// Keeps the first bytes of an error body as the caller reads it and
-/// records the comparison when the body ends, fails or is dropped.
-#[derive(Debug)]
-pub(crate) struct Observer {
-    pending: Option<Pending>,
-    status: StatusCode,
-    kept: Vec<u8>,
-    overflow: bool,
-}
-
-impl Observer {
-    fn keep(&mut self, data: &Bytes) {
-        if self.overflow || self.kept.len() + data.len() > INSPECT_LIMIT {
-            self.overflow = true;
-            self.kept = Vec::new();
-        } else {
-            self.kept.extend_from_slice(data);
-        }
-    }
-
-    fn finish(&mut self, complete: bool) {
-        if let Some(pending) = self.pending.take() {
-            let remote = (complete && !self.overflow)
-                .then(|| FaceApiError::from_json(self.status.as_u16(), &self.kept))
-                .flatten();
-            pending.record(self.status, remote);
-        }
-    }
-}
-
-impl Drop for Observer {
-    fn drop(&mut self) {
-        self.finish(false);
-    }
-}
-
-pin_project! {
-    /// A response body passed through unchanged while an [`Observer`] reads along.
-    pub(crate) struct ObservedBody<B> {
-        #[pin]
-        body: B,
-        observer: Observer,
-    }
-}
-
-impl<B> ObservedBody<B> {
-    pub(crate) fn new(body: B, observer: Observer) -> Self {
-        Self { body, observer }
-    }
-}
-
-impl<B: Body<Data = Bytes>> Body for ObservedBody<B> {
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        let mut this = self.project();
-        let frame = std::task::ready!(this.body.as_mut().poll_frame(cx));
-        match &frame {
-            Some(Ok(frame)) => {
-                if let Some(data) = frame.data_ref() {
-                    this.observer.keep(data);
-                }
-                // Readers that trust `is_end_stream` never poll the end.
-                if this.body.is_end_stream() {
-                    this.observer.finish(true);
-                }
-            }
-            Some(Err(_)) => this.observer.finish(false),
-            None => this.observer.finish(true),
-        }
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
     }
 }

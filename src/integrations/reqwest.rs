@@ -32,7 +32,8 @@ use tower_service::Service;
 
 use crate::config::{BoxError, Config, Decision};
 use crate::error::{FaceApiError, LocalRejection};
-use crate::report::{ObservedBody, Pending};
+use crate::report::Pending;
+use crate::tap::TappedBody;
 use crate::Preflight;
 
 /// What to do with a reqwest request.
@@ -119,7 +120,7 @@ pub(crate) fn observe(response: reqwest::Response, pending: Option<Pending>) -> 
     let url = response.url().clone();
     let response: http::Response<reqwest::Body> = response.into();
     with_url(
-        response.map(|body| reqwest::Body::wrap(ObservedBody::new(body, observer))),
+        response.map(|body| reqwest::Body::wrap(TappedBody::new(body, observer))),
         &url,
     )
 }
