@@ -30,6 +30,8 @@ mod integrations;
 mod json;
 mod layer;
 mod lexical;
+#[cfg(feature = "pace")]
+pub mod pace;
 pub mod report;
 pub mod router;
 mod rules;

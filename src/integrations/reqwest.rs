@@ -33,7 +33,7 @@ use tower_service::Service;
 use crate::config::{BoxError, Config, Decision};
 use crate::error::{FaceApiError, LocalRejection};
 use crate::report::Pending;
-use crate::tap::TappedBody;
+use crate::tap::{Tap, TappedBody};
 use crate::Preflight;
 
 /// What to do with a reqwest request.
@@ -92,7 +92,7 @@ pub(crate) fn rejection_response(error: FaceApiError, url: &reqwest::Url) -> req
 
 /// `reqwest::Response` from an `http::Response`, keeping `url` (which
 /// reqwest reads from an extension that only its response builder sets).
-fn with_url<B: Into<reqwest::Body>>(
+pub(crate) fn with_url<B: Into<reqwest::Body>>(
     response: http::Response<B>,
     url: &reqwest::Url,
 ) -> reqwest::Response {
@@ -114,13 +114,18 @@ pub(crate) fn observe(response: reqwest::Response, pending: Option<Pending>) -> 
     let size = response
         .content_length()
         .map_or_else(SizeHint::default, SizeHint::with_exact);
-    let Some(observer) = pending.settle(response.status(), &size) else {
-        return response;
-    };
+    match pending.settle(response.status(), &size) {
+        Some(tap) => tap_response(response, tap),
+        None => response,
+    }
+}
+
+/// The same response, its body read along by `tap`.
+pub(crate) fn tap_response(response: reqwest::Response, tap: Tap) -> reqwest::Response {
     let url = response.url().clone();
     let response: http::Response<reqwest::Body> = response.into();
     with_url(
-        response.map(|body| reqwest::Body::wrap(TappedBody::new(body, observer))),
+        response.map(|body| reqwest::Body::wrap(TappedBody::new(body, tap))),
         &url,
     )
 }

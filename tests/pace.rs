@@ -1,0 +1,403 @@
+//! Pacing on tokio's paused clock: tier spacing, the longest wait and the
+//! local 429, pauses learned from the service's 429s, one add-face at a time
+//! per person; then reqwest and reqwest-middleware over loopback.
+#![cfg(feature = "pace")]
+
+mod common;
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::*;
+use face_preflight::pace::{PaceLayer, Rate, Tier};
+use face_preflight::{catalogue, LocalRejection};
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use tokio::time::Instant;
+use tower::{service_fn, Layer, Service, ServiceExt};
+
+type Answer = (u16, Vec<(&'static str, String)>, String);
+
+/// An inner service that records when each request arrived and answers
+/// from a script (200 `[]` once the script is used up), after `delay`.
+#[derive(Clone)]
+struct Clocked {
+    start: Instant,
+    arrivals: Arc<Mutex<Vec<(Duration, String)>>>,
+    script: Arc<Mutex<Vec<Answer>>>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+    delay: Duration,
+}
+
+impl Clocked {
+    fn new(delay: Duration, script: Vec<Answer>) -> Self {
+        Self {
+            start: Instant::now(),
+            arrivals: Arc::default(),
+            script: Arc::new(Mutex::new(script.into_iter().rev().collect())),
+            in_flight: Arc::default(),
+            most_in_flight: Arc::default(),
+            delay,
+        }
+    }
+
+    fn service(
+        &self,
+    ) -> impl Service<
+        Request<Full<Bytes>>,
+        Response = Response<Full<Bytes>>,
+        Error = Infallible,
+        Future = impl Send,
+    > + Clone {
+        let this = self.clone();
+        service_fn(move |request: Request<Full<Bytes>>| {
+            let this = this.clone();
+            async move {
+                let at = this.start.elapsed();
+                this.arrivals
+                    .lock()
+                    .unwrap()
+                    .push((at, request.uri().path().to_owned()));
+                let now = this.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                this.most_in_flight.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(this.delay).await;
+                this.in_flight.fetch_sub(1, Ordering::SeqCst);
+                let (status, headers, body) =
+                    this.script
+                        .lock()
+                        .unwrap()
+                        .pop()
+                        .unwrap_or((200, Vec::new(), "[]".to_owned()));
+                let mut response = Response::builder().status(status);
+                for (name, value) in headers {
+                    response = response.header(name, value);
+                }
+                Ok::<_, Infallible>(response.body(Full::new(Bytes::from(body))).unwrap())
+            }
+        })
+    }
+
+    fn arrivals(&self) -> Vec<Duration> {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(at, _)| *at)
+            .collect()
+    }
+}
+
+fn ms(ms: u64) -> Duration {
+    Duration::from_millis(ms)
+}
+
+/// Sends `n` GETs at once through `layer` around `clocked`; returns the
+/// statuses in order of sending.
+async fn burst(
+    layer: &PaceLayer,
+    clocked: &Clocked,
+    n: usize,
+    path: &str,
+) -> Vec<(u16, Option<String>)> {
+    let service = layer.layer(clocked.service());
+    let calls = (0..n).map(|_| {
+        let service = service.clone();
+        let request = to_full(get(path));
+        async move {
+            let response = service.oneshot(request).await.unwrap();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let status = response.status().as_u16();
+            response.into_body().collect().await.unwrap();
+            (status, retry_after)
+        }
+    });
+    futures_util::future::join_all(calls).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn s0_spaces_requests_a_tenth_of_a_second_apart() {
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = PaceLayer::tier(Tier::S0);
+    let statuses = burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
+    assert!(statuses.iter().all(|(s, _)| *s == 200));
+    assert_eq!(
+        clocked.arrivals(),
+        [ms(0), ms(100), ms(200), ms(300), ms(400)]
+    );
+    let stats = layer.stats().snapshot();
+    assert_eq!((stats.sent, stats.waited, stats.local_429), (5, 4, 0));
+    assert_eq!(stats.waited_total, ms(100 + 200 + 300 + 400));
+}
+
+#[tokio::test(start_paused = true)]
+async fn f0_spaces_requests_three_seconds_apart() {
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = PaceLayer::tier(Tier::F0);
+    burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
+    assert_eq!(clocked.arrivals(), [ms(0), ms(3000), ms(6000)]);
+    // A custom rate: 600 a minute is one every 100 ms.
+    assert_eq!(Rate::per_minute(600).interval(), ms(100));
+}
+
+#[tokio::test(start_paused = true)]
+async fn past_the_longest_wait_a_local_429_with_retry_after() {
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = PaceLayer::tier(Tier::S0).max_wait(ms(250));
+    let statuses = burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
+    // Slots at 0, 100, 200 ms; the fourth would wait 300 ms.
+    assert_eq!(clocked.arrivals(), [ms(0), ms(100), ms(200)]);
+    assert_eq!(
+        statuses,
+        [
+            (200, None),
+            (200, None),
+            (200, None),
+            (429, Some("1".to_owned())),
+            (429, Some("1".to_owned()))
+        ]
+    );
+    assert_eq!(layer.stats().snapshot().local_429, 2);
+
+    // The answer is the service's own 429, marked as local.
+    tokio::time::sleep(ms(1000)).await;
+    let service = layer.layer(clocked.service());
+    let calls = (0..4).map(|_| {
+        service
+            .clone()
+            .oneshot(to_full(get("/face/v1.2/persongroups")))
+    });
+    let mut responses = futures_util::future::join_all(calls).await;
+    let response = responses.pop().unwrap().unwrap();
+    assert_eq!(response.status(), 429);
+    assert!(response.extensions().get::<LocalRejection>().is_some());
+    assert_eq!(response.headers()["x-ms-error-code"], "429");
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_response(429, &body, &catalogue::RATE_LIMIT_EXCEEDED);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reject_when_over_never_waits() {
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = PaceLayer::tier(Tier::F0).reject_when_over(true);
+    let statuses = burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
+    assert_eq!(
+        statuses,
+        [
+            (200, None),
+            (429, Some("3".to_owned())),
+            (429, Some("3".to_owned()))
+        ]
+    );
+    tokio::time::sleep(ms(3000)).await;
+    let statuses = burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
+    assert_eq!(statuses, [(200, None)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn resources_have_their_own_budgets() {
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = PaceLayer::tier(Tier::F0);
+    let service = layer.layer(clocked.service());
+    let a = Request::get("https://a.cognitiveservices.azure.com/face/v1.2/persongroups")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let b = Request::get("https://b.cognitiveservices.azure.com/face/v1.2/persongroups")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let (a, b) = tokio::join!(service.clone().oneshot(a), service.oneshot(b));
+    assert_eq!(
+        (a.unwrap().status().as_u16(), b.unwrap().status().as_u16()),
+        (200, 200)
+    );
+    assert_eq!(clocked.arrivals(), [ms(0), ms(0)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_real_429_pauses_the_resource() {
+    let message = |text: &str| format!(r#"{{"error":{{"code":"429","message":"{text}"}}}}"#);
+    // Retry-After header: 5 s.
+    let clocked = Clocked::new(
+        Duration::ZERO,
+        vec![(
+            429,
+            vec![("retry-after", "5".to_owned())],
+            message("Rate limit is exceeded."),
+        )],
+    );
+    let layer = PaceLayer::tier(Tier::S0);
+    let statuses = burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
+    assert_eq!(
+        statuses,
+        [(429, Some("5".to_owned()))],
+        "the service's own 429 is passed on, not retried"
+    );
+    burst(&layer, &clocked, 2, "/face/v1.2/persongroups").await;
+    assert_eq!(clocked.arrivals(), [ms(0), ms(5000), ms(5100)]);
+    assert_eq!(layer.stats().snapshot().remote_429, 1);
+
+    // No header: the seconds in the message.
+    let clocked = Clocked::new(
+        Duration::ZERO,
+        vec![(
+            429,
+            vec![],
+            message("Rate limit is exceeded. Try again in 26 seconds."),
+        )],
+    );
+    let layer = PaceLayer::tier(Tier::S0);
+    burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
+    burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
+    assert_eq!(clocked.arrivals(), [ms(0), ms(26_000)]);
+
+    // Neither: an exponential back-off, 1 s then 2 s, reset by a success.
+    let clocked = Clocked::new(
+        Duration::ZERO,
+        vec![
+            (429, vec![], message("Rate limit is exceeded.")),
+            (429, vec![], message("Rate limit is exceeded.")),
+        ],
+    );
+    let layer = PaceLayer::tier(Tier::S0);
+    for _ in 0..3 {
+        burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
+    }
+    assert_eq!(clocked.arrivals(), [ms(0), ms(1000), ms(3000)]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_face_add_at_a_time_per_person() {
+    // The service takes 2 s per add; the budget is generous.
+    let clocked = Clocked::new(ms(2000), vec![]);
+    let layer = PaceLayer::new(Rate::per_second(1000));
+    let service = layer.layer(clocked.service());
+    let person = |id: &str| {
+        format!(
+            "/face/v1.2/persongroups/staff/persons/{id}/persistedfaces?detectionModel=detection_03"
+        )
+    };
+    let calls = [GUID, GUID, GUID, GUID2].map(|id| {
+        let service = service.clone();
+        let request = to_full(post_image(&person(id), vec![0xFF; 2000]));
+        async move { service.oneshot(request).await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(calls).await;
+    assert_eq!(statuses, [200, 200, 200, 200], "queued, never refused");
+    let arrivals = clocked.arrivals.lock().unwrap().clone();
+    let first_person: Vec<Duration> = arrivals
+        .iter()
+        .filter(|(_, path)| path.contains(GUID))
+        .map(|(at, _)| *at)
+        .collect();
+    // One after another: each starts when the previous one was answered.
+    assert_eq!(first_person, [ms(0), ms(2000), ms(4000)]);
+    // The other person's add did not wait for them.
+    let other: Vec<Duration> = arrivals
+        .iter()
+        .filter(|(_, path)| path.contains(GUID2))
+        .map(|(at, _)| *at)
+        .collect();
+    assert_eq!(other, [ms(1)], "the next 1 ms slot");
+    assert_eq!(clocked.most_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[cfg(all(feature = "reqwest", feature = "reqwest-middleware"))]
+mod over_loopback {
+    use super::*;
+    use face_preflight::pace::PaceMiddleware;
+    use hyper::server::conn::http1;
+    use hyper_util::rt::TokioIo;
+    use tokio::net::TcpListener;
+
+    async fn server(hits: Arc<AtomicUsize>) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let hits = hits.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(
+                        move |_: hyper::Request<hyper::body::Incoming>| {
+                            let n = hits.fetch_add(1, Ordering::SeqCst);
+                            async move {
+                                // The second request gets the service's 429.
+                                let (status, retry) = if n == 1 { (429, "1") } else { (200, "0") };
+                                let mut response = hyper::Response::builder().status(status);
+                                if status == 429 {
+                                    response = response.header("retry-after", retry);
+                                }
+                                Ok::<_, Infallible>(
+                                    response.body(Full::new(Bytes::from_static(b"[]"))).unwrap(),
+                                )
+                            }
+                        },
+                    );
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn reqwest_and_reqwest_middleware_are_paced() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let address = server(hits.clone()).await;
+        let url = format!("http://{address}/face/v1.2/persongroups");
+        let layer = PaceLayer::new(Rate::per_second(20)).max_wait(Duration::from_millis(120));
+        let client = reqwest::Client::new();
+        let service = layer.layer(client.clone());
+        let started = std::time::Instant::now();
+        let first = service
+            .clone()
+            .oneshot(client.get(&url).build().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(first.status(), 200);
+        // The service's 429 (Retry-After: 1) passes through and pauses the resource.
+        let second = service
+            .clone()
+            .oneshot(client.get(&url).build().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(second.status(), 429);
+        assert!(second.extensions().get::<LocalRejection>().is_none());
+        // Within the pause: answered locally, with the URL of the request.
+        let third = service
+            .clone()
+            .oneshot(client.get(&url).build().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(third.status(), 429);
+        assert_eq!(third.url().as_str(), url);
+        assert!(third.extensions().get::<LocalRejection>().is_some());
+        assert_eq!(third.headers()["retry-after"], "1");
+        assert_eq!(hits.load(Ordering::SeqCst), 2);
+        assert!(
+            started.elapsed() >= Duration::from_millis(50),
+            "the second waited its slot"
+        );
+
+        // reqwest-middleware shares the layer's state: still paused.
+        let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+            .with(PaceMiddleware::new(&layer))
+            .build();
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 429);
+        assert!(response.extensions().get::<LocalRejection>().is_some());
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let response = client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+        let stats = layer.stats().snapshot();
+        assert_eq!((stats.remote_429, stats.local_429), (1, 2));
+    }
+}
