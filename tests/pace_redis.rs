@@ -1,0 +1,224 @@
+//! The fleet budget against a real Redis server: two independent limiters
+//! sharing 127.0.0.1:6379 (or `REDIS_URL`) stay within the rate together,
+//! a 429 seen by one pauses the other, and a Redis that stops mid-test
+//! leaves requests flowing on the local fallback.
+#![cfg(feature = "redis")]
+
+use std::convert::Infallible;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use face_preflight::pace::{PaceLayer, Rate, RedisBudget};
+use http::{Request, Response};
+use http_body_util::Full;
+use tower::{service_fn, Layer, Service, ServiceExt};
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+/// Keys of this run only, so that runs never share a schedule.
+fn prefix(test: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("face-preflight-test:{test}:{}:{nanos}", std::process::id())
+}
+
+type Arrivals = Arc<Mutex<Vec<Instant>>>;
+
+/// An inner service that records when requests arrive and answers
+/// `status` (with `Retry-After: 1` for a 429).
+fn recorder(
+    arrivals: Arrivals,
+    status: u16,
+) -> impl Service<Request<Full<Bytes>>, Response = Response<Full<Bytes>>, Error = Infallible, Future = impl Send>
+       + Clone {
+    service_fn(move |_: Request<Full<Bytes>>| {
+        let arrivals = arrivals.clone();
+        async move {
+            arrivals.lock().unwrap().push(Instant::now());
+            let mut response = Response::builder().status(status);
+            if status == 429 {
+                response = response.header("retry-after", "1");
+            }
+            Ok::<_, Infallible>(response.body(Full::new(Bytes::from_static(b"[]"))).unwrap())
+        }
+    })
+}
+
+fn get() -> Request<Full<Bytes>> {
+    Request::get("https://fleet.cognitiveservices.azure.com/face/v1.2/persongroups")
+        .body(Full::new(Bytes::new()))
+        .unwrap()
+}
+
+/// The most arrivals in any window of `width`.
+fn most_in_window(arrivals: &[Instant], width: Duration) -> usize {
+    let mut sorted = arrivals.to_vec();
+    sorted.sort();
+    (0..sorted.len())
+        .map(|i| sorted[i..].iter().take_while(|t| **t - sorted[i] < width).count())
+        .max()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_limiters_share_one_budget() {
+    let prefix = prefix("share");
+    let rate = Rate::per_second(20);
+    let arrivals: Arrivals = Arc::default();
+    let layers: Vec<PaceLayer> = (0..2)
+        .map(|_| {
+            PaceLayer::new(rate).redis(
+                RedisBudget::open(&redis_url())
+                    .unwrap()
+                    .key_prefix(prefix.clone())
+                    .timeout(Duration::from_millis(500)),
+            )
+        })
+        .collect();
+    let started = Instant::now();
+    let run_for = Duration::from_millis(1500);
+    let workers = layers.iter().map(|layer| {
+        let service = layer.layer(recorder(arrivals.clone(), 200));
+        tokio::spawn(async move {
+            let mut sent = 0;
+            while started.elapsed() < run_for {
+                let response = service.clone().oneshot(get()).await.unwrap();
+                assert_eq!(response.status(), 200);
+                sent += 1;
+            }
+            sent
+        })
+    });
+    let sent: Vec<usize> = futures_util::future::join_all(workers)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    for layer in &layers {
+        assert_eq!(layer.stats().snapshot().redis_fallbacks, 0, "Redis decided every request");
+    }
+    let arrivals = arrivals.lock().unwrap().clone();
+    let busiest = most_in_window(&arrivals, Duration::from_secs(1));
+    assert!(busiest <= 20 + 1, "{busiest} requests in one second ({sent:?})");
+    // Together they use the budget (one limiter alone would also get ~30).
+    assert!(arrivals.len() >= 27, "{} in 1.5 s ({sent:?})", arrivals.len());
+    assert!(sent.iter().all(|n| *n >= 5), "both limiters were served: {sent:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_seen_by_one_pauses_the_other() {
+    let prefix = prefix("pause");
+    let budget = || {
+        RedisBudget::open(&redis_url())
+            .unwrap()
+            .key_prefix(prefix.clone())
+            .timeout(Duration::from_millis(500))
+    };
+    let rate = Rate::per_second(100);
+    let first = PaceLayer::new(rate).redis(budget());
+    let second = PaceLayer::new(rate).redis(budget());
+    let refused: Arrivals = Arc::default();
+    let served: Arrivals = Arc::default();
+    let response = first
+        .layer(recorder(refused.clone(), 429))
+        .oneshot(get())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let seen_at = Instant::now();
+    // The pause reaches Redis from a spawned task: give it a moment.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let response = second
+        .layer(recorder(served.clone(), 200))
+        .oneshot(get())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let waited = served.lock().unwrap()[0] - seen_at;
+    assert!(waited >= Duration::from_millis(900), "waited only {waited:?}");
+    assert_eq!(second.stats().snapshot().redis_fallbacks, 0);
+}
+
+/// A private Redis server on a free port, stopped when dropped.
+struct PrivateRedis {
+    child: Child,
+    url: String,
+}
+
+impl PrivateRedis {
+    fn start() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}"),
+        }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_flow_on_the_local_budget_when_redis_stops() {
+    let mut redis = PrivateRedis::start();
+    let layer = PaceLayer::new(Rate::per_second(20)).redis(
+        RedisBudget::open(&redis.url)
+            .unwrap()
+            .key_prefix(prefix("stop"))
+            .fleet_size(2),
+    );
+    let arrivals: Arrivals = Arc::default();
+    let service = layer.layer(recorder(arrivals.clone(), 200));
+    for _ in 0..3 {
+        assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
+    }
+    assert_eq!(layer.stats().snapshot().redis_fallbacks, 0);
+
+    redis.stop();
+    let started = Instant::now();
+    for _ in 0..4 {
+        assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
+    }
+    let elapsed = started.elapsed();
+    let stats = layer.stats().snapshot();
+    assert!(stats.redis_fallbacks >= 4, "{stats:?}");
+    assert_eq!(stats.sent, 7);
+    // The local share is half the rate: 100 ms apart, and no request hung
+    // on the dead server (each Redis attempt is bounded by the timeout and
+    // then skipped for a second).
+    let tail: Vec<Instant> = arrivals.lock().unwrap()[3..].to_vec();
+    for pair in tail.windows(2) {
+        assert!(pair[1] - pair[0] >= Duration::from_millis(95), "{tail:?}");
+    }
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
