@@ -36,8 +36,12 @@ type Arrivals = Arc<Mutex<Vec<Instant>>>;
 fn recorder(
     arrivals: Arrivals,
     status: u16,
-) -> impl Service<Request<Full<Bytes>>, Response = Response<Full<Bytes>>, Error = Infallible, Future = impl Send>
-       + Clone {
+) -> impl Service<
+    Request<Full<Bytes>>,
+    Response = Response<Full<Bytes>>,
+    Error = Infallible,
+    Future = impl Send,
+> + Clone {
     service_fn(move |_: Request<Full<Bytes>>| {
         let arrivals = arrivals.clone();
         async move {
@@ -62,7 +66,12 @@ fn most_in_window(arrivals: &[Instant], width: Duration) -> usize {
     let mut sorted = arrivals.to_vec();
     sorted.sort();
     (0..sorted.len())
-        .map(|i| sorted[i..].iter().take_while(|t| **t - sorted[i] < width).count())
+        .map(|i| {
+            sorted[i..]
+                .iter()
+                .take_while(|t| **t - sorted[i] < width)
+                .count()
+        })
         .max()
         .unwrap_or(0)
 }
@@ -102,14 +111,28 @@ async fn two_limiters_share_one_budget() {
         .map(Result::unwrap)
         .collect();
     for layer in &layers {
-        assert_eq!(layer.stats().snapshot().redis_fallbacks, 0, "Redis decided every request");
+        assert_eq!(
+            layer.stats().snapshot().redis_fallbacks,
+            0,
+            "Redis decided every request"
+        );
     }
     let arrivals = arrivals.lock().unwrap().clone();
     let busiest = most_in_window(&arrivals, Duration::from_secs(1));
-    assert!(busiest <= 20 + 1, "{busiest} requests in one second ({sent:?})");
+    assert!(
+        busiest <= 20 + 1,
+        "{busiest} requests in one second ({sent:?})"
+    );
     // Together they use the budget (one limiter alone would also get ~30).
-    assert!(arrivals.len() >= 27, "{} in 1.5 s ({sent:?})", arrivals.len());
-    assert!(sent.iter().all(|n| *n >= 5), "both limiters were served: {sent:?}");
+    assert!(
+        arrivals.len() >= 27,
+        "{} in 1.5 s ({sent:?})",
+        arrivals.len()
+    );
+    assert!(
+        sent.iter().all(|n| *n >= 5),
+        "both limiters were served: {sent:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +165,10 @@ async fn a_429_seen_by_one_pauses_the_other() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let waited = served.lock().unwrap()[0] - seen_at;
-    assert!(waited >= Duration::from_millis(900), "waited only {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(900),
+        "waited only {waited:?}"
+    );
     assert_eq!(second.stats().snapshot().redis_fallbacks, 0);
 }
 
@@ -160,7 +186,16 @@ impl PrivateRedis {
             .unwrap()
             .port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
