@@ -49,7 +49,7 @@ fn pacing(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("pacing decision");
     group.bench_function("no-op service alone", |b| {
-        b.iter(|| runtime.block_on(noop.clone().oneshot(black_box(request()))))
+        b.iter(|| runtime.block_on(noop.oneshot(black_box(request()))))
     });
     group.bench_function("PaceLayer, local budget", |b| {
         b.iter(|| runtime.block_on(local.clone().oneshot(black_box(request()))))
