@@ -32,6 +32,8 @@ mod layer;
 mod lexical;
 #[cfg(feature = "pace")]
 pub mod pace;
+#[cfg(feature = "redis")]
+mod redis_link;
 pub mod report;
 pub mod router;
 mod rules;

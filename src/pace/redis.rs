@@ -3,19 +3,16 @@
 //! the fleet draws from one schedule per resource, and a 429 seen by one
 //! pauses all.
 //!
-//! Redis is an aid, never a dependency of a request: a call that fails or
-//! takes longer than the timeout (50 ms by default) falls back to the local
-//! budget at the rate divided by the expected fleet size, and Redis is left
-//! alone for a second before it is tried again.
+//! Redis is an aid, never a dependency of a request (`redis_link.rs`): a
+//! call that fails or takes longer than the timeout (50 ms by default) falls
+//! back to the local budget at the rate divided by the expected fleet size.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
 use redis::Script;
-use tokio::time::Instant;
 
 use super::budget::{Slot, WaitPolicy};
+use crate::redis_link::Link;
 
 /// Reserves the first free slot: `KEYS[1]` holds the next free instant,
 /// `KEYS[2]` the pause, both in microseconds of the server's clock.
@@ -49,9 +46,6 @@ end
 return 1
 ";
 
-/// How long Redis is left alone after a failure.
-const COOL_DOWN: Duration = Duration::from_secs(1);
-
 /// A fleet-wide pacing budget in a Redis server.
 ///
 /// ```no_run
@@ -64,10 +58,7 @@ const COOL_DOWN: Duration = Duration::from_secs(1);
 /// # Ok::<(), redis::RedisError>(())
 /// ```
 pub struct RedisBudget {
-    client: redis::Client,
-    connection: Mutex<Option<ConnectionManager>>,
-    down_until: Mutex<Option<Instant>>,
-    timeout: Duration,
+    link: Link,
     fleet_size: u32,
     prefix: String,
     reserve: Script,
@@ -77,11 +68,8 @@ pub struct RedisBudget {
 impl std::fmt::Debug for RedisBudget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisBudget")
-            .field(
-                "server",
-                &self.client.get_connection_info().addr().to_string(),
-            )
-            .field("timeout", &self.timeout)
+            .field("server", &self.link.server())
+            .field("timeout", &self.link.timeout)
             .field("fleet_size", &self.fleet_size)
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
@@ -93,10 +81,7 @@ impl RedisBudget {
     /// connection is made until the first request.
     pub fn open(url: &str) -> Result<Self, redis::RedisError> {
         Ok(Self {
-            client: redis::Client::open(url)?,
-            connection: Mutex::new(None),
-            down_until: Mutex::new(None),
-            timeout: Duration::from_millis(50),
+            link: Link::open(url)?,
             fleet_size: 1,
             prefix: "face-preflight:pace".to_owned(),
             reserve: Script::new(RESERVE),
@@ -108,7 +93,7 @@ impl RedisBudget {
     /// (50 ms by default).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.link.timeout = timeout;
         self
     }
 
@@ -138,40 +123,6 @@ impl RedisBudget {
         )
     }
 
-    /// A connection, unless Redis failed less than a second ago or cannot
-    /// be reached within the timeout.
-    async fn connection(&self) -> Option<ConnectionManager> {
-        if let Ok(down) = self.down_until.lock() {
-            if down.is_some_and(|until| Instant::now() < until) {
-                return None;
-            }
-        }
-        if let Some(connection) = self.connection.lock().ok()?.clone() {
-            return Some(connection);
-        }
-        let connect = ConnectionManager::new(self.client.clone());
-        match tokio::time::timeout(self.timeout, connect).await {
-            Ok(Ok(connection)) => {
-                if let Ok(mut slot) = self.connection.lock() {
-                    *slot = Some(connection.clone());
-                }
-                Some(connection)
-            }
-            _ => {
-                self.failed();
-                None
-            }
-        }
-    }
-
-    fn failed(&self) {
-        if let Ok(mut down) = self.down_until.lock() {
-            *down = Some(Instant::now() + COOL_DOWN);
-        }
-        #[cfg(feature = "tracing")]
-        tracing::warn!("face-preflight: Redis unavailable, pacing with the local budget");
-    }
-
     /// Reserves a slot in the fleet's schedule; `None` when Redis could not
     /// decide (the caller falls back to the local budget).
     pub(crate) async fn reserve(
@@ -180,7 +131,6 @@ impl RedisBudget {
         interval: Duration,
         policy: WaitPolicy,
     ) -> Option<Slot> {
-        let mut connection = self.connection().await?;
         let (next, paused) = self.keys(resource);
         let max_wait: i64 = if policy.reject_when_over {
             -1
@@ -190,40 +140,30 @@ impl RedisBudget {
         let interval_us = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
         let mut invocation = self.reserve.key(next);
         invocation.key(paused).arg(interval_us).arg(max_wait);
-        let call = invocation.invoke_async::<(i64, i64)>(&mut connection);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok((admitted, wait))) => {
-                let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0));
-                Some(if admitted == 1 {
-                    Slot::After(wait)
-                } else {
-                    Slot::Over(wait)
-                })
-            }
-            _ => {
-                self.failed();
-                None
-            }
-        }
+        let (admitted, wait): (i64, i64) = self
+            .link
+            .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
+            .await?;
+        let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0));
+        Some(if admitted == 1 {
+            Slot::After(wait)
+        } else {
+            Slot::Over(wait)
+        })
     }
 
     /// Pauses the resource for the whole fleet; `false` if Redis could not
     /// be told.
     pub(crate) async fn pause(&self, resource: &str, pause: Duration) -> bool {
-        let Some(mut connection) = self.connection().await else {
-            return false;
-        };
         let (_, paused) = self.keys(resource);
         let pause_us = i64::try_from(pause.as_micros()).unwrap_or(i64::MAX);
         let mut invocation = self.pause.key(paused);
         invocation.arg(pause_us);
-        let call = invocation.invoke_async::<i64>(&mut connection);
-        match tokio::time::timeout(self.timeout, call).await {
-            Ok(Ok(_)) => true,
-            _ => {
-                self.failed();
-                false
-            }
-        }
+        self.link
+            .run(|mut connection| async move {
+                invocation.invoke_async::<i64>(&mut connection).await
+            })
+            .await
+            .is_some()
     }
 }

@@ -1,0 +1,92 @@
+//! One connection to a Redis server shared by the stateful layers, with
+//! the rule they share: Redis is an aid, never a dependency of a request.
+//! A call that fails or takes longer than the timeout counts as "Redis
+//! could not decide", and Redis is left alone for a second before it is
+//! tried again.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use redis::aio::ConnectionManager;
+use tokio::time::Instant;
+
+/// How long Redis is left alone after a failure.
+const COOL_DOWN: Duration = Duration::from_secs(1);
+
+pub(crate) struct Link {
+    client: redis::Client,
+    connection: Mutex<Option<ConnectionManager>>,
+    down_until: Mutex<Option<Instant>>,
+    pub(crate) timeout: Duration,
+}
+
+impl Link {
+    /// A link to the server at `url`; nothing is connected until first use.
+    pub(crate) fn open(url: &str) -> Result<Self, redis::RedisError> {
+        Ok(Self {
+            client: redis::Client::open(url)?,
+            connection: Mutex::new(None),
+            down_until: Mutex::new(None),
+            timeout: Duration::from_millis(50),
+        })
+    }
+
+    pub(crate) fn server(&self) -> String {
+        self.client.get_connection_info().addr().to_string()
+    }
+
+    /// A connection, unless Redis failed less than a second ago or cannot
+    /// be reached within the timeout.
+    async fn connection(&self) -> Option<ConnectionManager> {
+        if let Ok(down) = self.down_until.lock() {
+            if down.is_some_and(|until| Instant::now() < until) {
+                return None;
+            }
+        }
+        if let Some(connection) = self.connection.lock().ok()?.clone() {
+            return Some(connection);
+        }
+        let connect = ConnectionManager::new(self.client.clone());
+        match tokio::time::timeout(self.timeout, connect).await {
+            Ok(Ok(connection)) => {
+                if let Ok(mut slot) = self.connection.lock() {
+                    *slot = Some(connection.clone());
+                }
+                Some(connection)
+            }
+            _ => {
+                self.failed();
+                None
+            }
+        }
+    }
+
+    fn failed(&self) {
+        if let Ok(mut down) = self.down_until.lock() {
+            *down = Some(Instant::now() + COOL_DOWN);
+        }
+        #[cfg(feature = "tracing")]
+        tracing::warn!(
+            server = %self.server(),
+            "face-preflight: Redis unavailable, using local state"
+        );
+    }
+
+    /// Runs `call` on a connection within the timeout; `None` if Redis
+    /// could not answer.
+    pub(crate) async fn run<T, F, Fut>(&self, call: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let connection = self.connection().await?;
+        match tokio::time::timeout(self.timeout, call(connection)).await {
+            Ok(Ok(value)) => Some(value),
+            _ => {
+                self.failed();
+                None
+            }
+        }
+    }
+}
