@@ -26,6 +26,8 @@ pub mod catalogue;
 mod check;
 mod config;
 mod error;
+#[cfg(feature = "facts")]
+pub mod facts;
 mod integrations;
 mod json;
 mod layer;

@@ -19,7 +19,7 @@ pub(crate) mod ids;
 pub(crate) mod image;
 mod liveness;
 mod person_directory;
-mod query;
+pub(crate) mod query;
 mod recognition;
 mod verify;
 

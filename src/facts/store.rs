@@ -1,0 +1,283 @@
+//! What this process knows: faceIds with their lifetime and recognition
+//! model, collections with their recognition model; and the verdicts that
+//! knowledge makes certain.
+//!
+//! Memory is bounded by the cache's capacity, and an entry is evicted a
+//! while after its lifetime (moka, per-entry expiry). Correctness never
+//! depends on eviction: a fact carries its own deadline on tokio's clock,
+//! and an evicted fact is simply unknown again — and an unknown face or
+//! collection is never a reason to reject.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::sync::Cache;
+use moka::Expiry;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::catalogue;
+use crate::error::FaceApiError;
+use crate::router::Collection;
+
+/// How long a fact outlives its deadline before it is evicted, so that a
+/// request shortly after expiry is still answered "Face is not found.".
+pub(crate) const GRACE: Duration = Duration::from_secs(3600);
+
+/// A recognition model, `recognition_01` … `recognition_04`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Model(pub(crate) u8);
+
+impl Model {
+    /// The default of every version.
+    pub(crate) const DEFAULT: Model = Model(1);
+
+    pub(crate) fn parse(name: &str) -> Option<Model> {
+        let name = name.trim();
+        let digits = name
+            .get(..12)
+            .filter(|prefix| prefix.eq_ignore_ascii_case("recognition_"))
+            .and_then(|_| name.get(12..))?;
+        match digits {
+            "01" => Some(Model(1)),
+            "02" => Some(Model(2)),
+            "03" => Some(Model(3)),
+            "04" => Some(Model(4)),
+            _ => None,
+        }
+    }
+}
+
+/// A faceId this process saw detected.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FaceFact {
+    /// When the service forgets it, at the latest: the lifetime counted
+    /// from when the detect answer was received.
+    pub(crate) expires_at: Instant,
+    pub(crate) model: Model,
+}
+
+/// A faceId in any .NET form, as a number.
+pub(crate) fn face_key(id: &str) -> Option<u128> {
+    let id = id.trim();
+    let inner = id
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .or_else(|| id.strip_prefix('(').and_then(|s| s.strip_suffix(')')))
+        .unwrap_or(id);
+    let digits: String = inner.chars().filter(|c| *c != '-').collect();
+    if digits.len() != 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(&digits, 16).ok()
+}
+
+type FaceKey = (Arc<str>, u128);
+type CollectionKey = (Arc<str>, Collection, Box<str>);
+
+struct FaceExpiry;
+
+impl Expiry<FaceKey, FaceFact> for FaceExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &FaceKey,
+        fact: &FaceFact,
+        _created_at: std::time::Instant,
+    ) -> Option<Duration> {
+        Some(fact.expires_at.saturating_duration_since(Instant::now()) + GRACE)
+    }
+}
+
+/// The facts of one process.
+pub(crate) struct Store {
+    faces: Cache<FaceKey, FaceFact>,
+    collections: Cache<CollectionKey, Model>,
+}
+
+impl Store {
+    pub(crate) fn new(capacity: u64) -> Self {
+        Self {
+            faces: Cache::builder()
+                .max_capacity(capacity)
+                .expire_after(FaceExpiry)
+                .build(),
+            collections: Cache::builder().max_capacity(capacity / 16 + 1024).build(),
+        }
+    }
+
+    pub(crate) fn learn_face(&self, resource: &Arc<str>, id: u128, fact: FaceFact) {
+        self.faces.insert((Arc::clone(resource), id), fact);
+    }
+
+    pub(crate) fn face(&self, resource: &Arc<str>, id: u128) -> Option<FaceFact> {
+        self.faces.get(&(Arc::clone(resource), id))
+    }
+
+    pub(crate) fn learn_collection(
+        &self,
+        resource: &Arc<str>,
+        kind: Collection,
+        id: &str,
+        model: Model,
+    ) {
+        self.collections
+            .insert((Arc::clone(resource), kind, id.into()), model);
+    }
+
+    pub(crate) fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str) {
+        self.collections
+            .invalidate(&(Arc::clone(resource), kind, id.into()));
+    }
+
+    pub(crate) fn collection(
+        &self,
+        resource: &Arc<str>,
+        kind: Collection,
+        id: &str,
+    ) -> Option<Model> {
+        self.collections
+            .get(&(Arc::clone(resource), kind, id.into()))
+    }
+
+    /// Entries held now (after pending evictions), for the memory figures.
+    pub(crate) fn face_count(&self) -> u64 {
+        self.faces.run_pending_tasks();
+        self.faces.entry_count()
+    }
+}
+
+/// A field of a JSON object, by name without regard to ASCII case.
+pub(crate) fn field<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
+    object
+        .as_object()?
+        .iter()
+        .rev()
+        .find(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null())
+        .map(|(_, value)| value)
+}
+
+/// The collection scope fields of recognition bodies.
+pub(crate) const SCOPES: [(&str, Collection); 4] = [
+    ("personGroupId", Collection::PersonGroup),
+    ("largePersonGroupId", Collection::LargePersonGroup),
+    ("faceListId", Collection::FaceList),
+    ("largeFaceListId", Collection::LargeFaceList),
+];
+
+/// What a recognition request refers to, as far as facts go.
+#[derive(Debug, Default)]
+pub(crate) struct References {
+    /// faceIds whose expiry is answered "Face is not found." (identify's
+    /// `faceIds`, the `faceId` of find similar and verify).
+    pub(crate) probes: Vec<u128>,
+    /// Every faceId of the request (for the model comparison).
+    pub(crate) faces: Vec<u128>,
+    /// Collections named in the body.
+    pub(crate) collections: Vec<(Collection, String)>,
+}
+
+/// Which faceIds and collections a recognition body refers to.
+pub(crate) fn references(operation: crate::router::Operation, body: &Value) -> References {
+    use crate::router::Operation::*;
+    let ids = |name: &str| -> Vec<u128> {
+        match field(body, name) {
+            Some(Value::String(id)) => face_key(id).into_iter().collect(),
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .filter_map(|id| id.as_str().and_then(face_key))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let collections = SCOPES
+        .iter()
+        .filter_map(|(name, kind)| match field(body, name) {
+            Some(Value::String(id)) => Some((*kind, id.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut references = References {
+        collections,
+        ..References::default()
+    };
+    match operation {
+        Identify => {
+            references.probes = ids("faceIds");
+            references.faces = references.probes.clone();
+        }
+        Verify => {
+            references.probes = [ids("faceId"), ids("faceId1"), ids("faceId2")].concat();
+            references.faces = references.probes.clone();
+        }
+        FindSimilar => {
+            references.probes = ids("faceId");
+            references.faces = [references.probes.clone(), ids("faceIds")].concat();
+        }
+        Group => references.faces = ids("faceIds"),
+        _ => {}
+    }
+    references
+}
+
+/// The certain verdict on a recognition request, if any: an expired
+/// faceId, or two known recognition models that differ.
+pub(crate) fn judge(
+    operation: crate::router::Operation,
+    references: &References,
+    face: impl Fn(u128) -> Option<FaceFact>,
+    collection: impl Fn(Collection, &str) -> Option<Model>,
+    now: Instant,
+) -> Option<FaceApiError> {
+    use crate::router::Operation::*;
+    let not_found = match operation {
+        Verify => catalogue::VERIFY_FACE_NOT_FOUND,
+        _ => catalogue::FACE_NOT_FOUND,
+    };
+    // Group has no documented answer for a face it cannot find.
+    if operation != Group
+        && references
+            .probes
+            .iter()
+            .any(|id| face(*id).is_some_and(|fact| now >= fact.expires_at))
+    {
+        return Some(not_found.into());
+    }
+    let mut models = references
+        .faces
+        .iter()
+        .filter_map(|id| face(*id).map(|fact| fact.model))
+        .chain(
+            references
+                .collections
+                .iter()
+                .filter_map(|(kind, id)| collection(*kind, id)),
+        );
+    let first = models.next()?;
+    models
+        .any(|model| model != first)
+        .then(|| catalogue::RECOGNITION_MODEL_INCOMPATIBLE.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_and_face_keys() {
+        assert_eq!(Model::parse("Recognition_04"), Some(Model(4)));
+        assert_eq!(Model::parse("recognition_05"), None);
+        assert_eq!(Model::parse("recognition"), None);
+        let canonical = face_key("c5c24a82-6845-4031-9d5d-978df9175426");
+        assert!(canonical.is_some());
+        for other in [
+            "{C5C24A82-6845-4031-9D5D-978DF9175426}",
+            "(c5c24a82-6845-4031-9d5d-978df9175426)",
+            " c5c24a8268454031 9d5d978df9175426"
+                .replace(' ', "")
+                .as_str(),
+        ] {
+            assert_eq!(face_key(other), canonical, "{other}");
+        }
+        assert_eq!(face_key("not-a-guid"), None);
+    }
+}
