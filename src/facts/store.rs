@@ -65,15 +65,21 @@ pub(crate) fn face_key(id: &str) -> Option<u128> {
         .and_then(|s| s.strip_suffix('}'))
         .or_else(|| id.strip_prefix('(').and_then(|s| s.strip_suffix(')')))
         .unwrap_or(id);
-    let digits: String = inner.chars().filter(|c| *c != '-').collect();
-    if digits.len() != 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
+    let mut value: u128 = 0;
+    let mut digits = 0;
+    for byte in inner.bytes().filter(|b| *b != b'-') {
+        let digit = char::from(byte).to_digit(16)?;
+        value = value.checked_mul(16)? | u128::from(digit);
+        digits += 1;
     }
-    u128::from_str_radix(&digits, 16).ok()
+    (digits == 32).then_some(value)
 }
 
-type FaceKey = (Arc<str>, u128);
-type CollectionKey = (Arc<str>, Collection, Box<str>);
+/// Resources are few: each gets a number, so that a fact's key is small
+/// and cheap to hash.
+type ResourceId = u32;
+type FaceKey = (ResourceId, u128);
+type CollectionKey = (ResourceId, Collection, Box<str>);
 
 struct FaceExpiry;
 
@@ -90,6 +96,7 @@ impl Expiry<FaceKey, FaceFact> for FaceExpiry {
 
 /// The facts of one process.
 pub(crate) struct Store {
+    resources: std::sync::Mutex<std::collections::HashMap<Arc<str>, ResourceId>>,
     faces: Cache<FaceKey, FaceFact>,
     collections: Cache<CollectionKey, Model>,
 }
@@ -97,6 +104,7 @@ pub(crate) struct Store {
 impl Store {
     pub(crate) fn new(capacity: u64) -> Self {
         Self {
+            resources: std::sync::Mutex::default(),
             faces: Cache::builder()
                 .max_capacity(capacity)
                 .expire_after(FaceExpiry)
@@ -105,12 +113,26 @@ impl Store {
         }
     }
 
+    /// The number of a resource (a poisoned lock makes every resource
+    /// unknown: `None`, so nothing is learned or judged).
+    fn resource(&self, resource: &Arc<str>) -> Option<ResourceId> {
+        let mut resources = self.resources.lock().ok()?;
+        if let Some(id) = resources.get(resource) {
+            return Some(*id);
+        }
+        let id = ResourceId::try_from(resources.len()).ok()?;
+        resources.insert(Arc::clone(resource), id);
+        Some(id)
+    }
+
     pub(crate) fn learn_face(&self, resource: &Arc<str>, id: u128, fact: FaceFact) {
-        self.faces.insert((Arc::clone(resource), id), fact);
+        if let Some(resource) = self.resource(resource) {
+            self.faces.insert((resource, id), fact);
+        }
     }
 
     pub(crate) fn face(&self, resource: &Arc<str>, id: u128) -> Option<FaceFact> {
-        self.faces.get(&(Arc::clone(resource), id))
+        self.faces.get(&(self.resource(resource)?, id))
     }
 
     pub(crate) fn learn_collection(
@@ -120,13 +142,15 @@ impl Store {
         id: &str,
         model: Model,
     ) {
-        self.collections
-            .insert((Arc::clone(resource), kind, id.into()), model);
+        if let Some(resource) = self.resource(resource) {
+            self.collections.insert((resource, kind, id.into()), model);
+        }
     }
 
     pub(crate) fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str) {
-        self.collections
-            .invalidate(&(Arc::clone(resource), kind, id.into()));
+        if let Some(resource) = self.resource(resource) {
+            self.collections.invalidate(&(resource, kind, id.into()));
+        }
     }
 
     pub(crate) fn collection(
@@ -136,7 +160,7 @@ impl Store {
         id: &str,
     ) -> Option<Model> {
         self.collections
-            .get(&(Arc::clone(resource), kind, id.into()))
+            .get(&(self.resource(resource)?, kind, id.into()))
     }
 
     /// Entries held now (after pending evictions), for the memory figures.
@@ -233,25 +257,25 @@ pub(crate) fn judge(
         Verify => catalogue::VERIFY_FACE_NOT_FOUND,
         _ => catalogue::FACE_NOT_FOUND,
     };
+    let known: Vec<(u128, FaceFact)> = references
+        .faces
+        .iter()
+        .filter_map(|id| face(*id).map(|fact| (*id, fact)))
+        .collect();
     // Group has no documented answer for a face it cannot find.
     if operation != Group
-        && references
-            .probes
+        && known
             .iter()
-            .any(|id| face(*id).is_some_and(|fact| now >= fact.expires_at))
+            .any(|(id, fact)| now >= fact.expires_at && references.probes.contains(id))
     {
         return Some(not_found.into());
     }
-    let mut models = references
-        .faces
-        .iter()
-        .filter_map(|id| face(*id).map(|fact| fact.model))
-        .chain(
-            references
-                .collections
-                .iter()
-                .filter_map(|(kind, id)| collection(*kind, id)),
-        );
+    let mut models = known.iter().map(|(_, fact)| fact.model).chain(
+        references
+            .collections
+            .iter()
+            .filter_map(|(kind, id)| collection(*kind, id)),
+    );
     let first = models.next()?;
     models
         .any(|model| model != first)
