@@ -34,6 +34,8 @@ mod layer;
 mod lexical;
 #[cfg(feature = "pace")]
 pub mod pace;
+#[cfg(feature = "proxy")]
+pub mod proxy;
 #[cfg(feature = "redis")]
 mod redis_link;
 pub mod report;

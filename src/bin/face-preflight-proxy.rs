@@ -1,0 +1,158 @@
+//! `face-preflight-proxy`: the crate's checks, learned facts, pacing and
+//! report-only mode as an HTTP gateway in front of an Azure AI Face endpoint.
+//! Point any Face SDK's endpoint at it.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use face_preflight::catalogue;
+use face_preflight::pace::{Rate, Tier};
+use face_preflight::proxy::{Proxy, ProxyConfig};
+
+/// A sidecar that answers Face API requests the service would reject with
+/// the service's own error, before they cross the network, and forwards the
+/// rest unchanged.
+///
+/// Example: face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0
+/// and then use http://127.0.0.1:8080 as the SDK's endpoint.
+#[derive(Parser, Debug)]
+#[command(name = "face-preflight-proxy", version, about, long_about)]
+struct Args {
+    /// The Face endpoint to forward to.
+    #[arg(long, env = "FACE_PREFLIGHT_UPSTREAM", value_name = "URL")]
+    upstream: http::Uri,
+
+    /// Where to listen.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_LISTEN",
+        default_value = "127.0.0.1:8080",
+        value_name = "ADDR"
+    )]
+    listen: SocketAddr,
+
+    /// The resource's pricing tier: f0 (20 a minute) or s0 (10 a second).
+    #[arg(long, env = "FACE_PREFLIGHT_TIER", conflicts_with = "rate")]
+    tier: Option<TierArg>,
+
+    /// An explicit rate in requests per second (a raised S0 limit).
+    #[arg(long, env = "FACE_PREFLIGHT_RATE", value_name = "PER_SECOND")]
+    rate: Option<u32>,
+
+    /// The longest a request waits for its slot before a local 429.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_MAX_WAIT",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    max_wait: u64,
+
+    /// A Redis server shared by the fleet: budget, 429 pauses and learned facts.
+    #[arg(long, env = "FACE_PREFLIGHT_REDIS", value_name = "URL")]
+    redis: Option<String>,
+
+    /// How many processes share the resource (each takes this share of the
+    /// rate when Redis is unavailable).
+    #[arg(long, env = "FACE_PREFLIGHT_FLEET_SIZE", default_value_t = 1)]
+    fleet_size: u32,
+
+    /// Reject nothing: forward every request and count how the local verdict
+    /// compares with the service's answer (see /metrics).
+    #[arg(long, env = "FACE_PREFLIGHT_REPORT_ONLY")]
+    report_only: bool,
+
+    /// Let through requests that would get this answer, by its message
+    /// (e.g. "'top' is invalid."); repeatable.
+    #[arg(long = "allow", value_name = "MESSAGE")]
+    allow: Vec<String>,
+
+    /// The longest wait for the upstream's answer.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_UPSTREAM_TIMEOUT",
+        default_value_t = 60,
+        value_name = "SECONDS"
+    )]
+    upstream_timeout: u64,
+
+    /// The longest wait for a client's request head.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    header_read_timeout: u64,
+
+    /// Connections served at once.
+    #[arg(long, default_value_t = 1024)]
+    max_connections: usize,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TierArg {
+    F0,
+    S0,
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut config = ProxyConfig::new(args.upstream.clone());
+    config.rate = match (args.tier, args.rate) {
+        (Some(TierArg::F0), _) => Some(Tier::F0.rate()),
+        (Some(TierArg::S0), _) => Some(Tier::S0.rate()),
+        (None, Some(rate)) => Some(Rate::per_second(rate)),
+        (None, None) => None,
+    };
+    config.max_wait = Duration::from_secs(args.max_wait);
+    config.redis = args.redis.clone();
+    config.fleet_size = args.fleet_size;
+    config.report_only = args.report_only;
+    for message in &args.allow {
+        let entry = catalogue::DECIDED_LOCALLY
+            .iter()
+            .find(|entry| entry.message == message)
+            .ok_or_else(|| {
+                format!("--allow: no answer of this crate has the message {message:?}")
+            })?;
+        config.allow.push(*entry);
+    }
+    config.upstream_timeout = Duration::from_secs(args.upstream_timeout);
+    config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
+    config.max_connections = args.max_connections;
+
+    let proxy = Proxy::bind(args.listen, config).await?;
+    tracing::info!(
+        listen = %proxy.local_addr()?,
+        upstream = %args.upstream,
+        report_only = args.report_only,
+        "face-preflight-proxy ready"
+    );
+    // The first line on stdout is the address, for scripts that start it
+    // on port 0.
+    println!("listening on {}", proxy.local_addr()?);
+    proxy.serve(shutdown_signal()).await
+}

@@ -1,0 +1,420 @@
+//! The sidecar proxy (feature `proxy`): the crate's layers as an HTTP
+//! gateway in front of a Face endpoint, for programs that cannot load a
+//! Tower layer — the official Python, .NET, JavaScript and Java SDKs change
+//! their endpoint and get every check.
+//!
+//! The proxy is wiring: `PreflightLayer` (optionally report-only), then
+//! `FactsLayer`, then `PaceLayer`, around a hyper-util client to the
+//! upstream over TLS (rustls). Method, path, query, headers and body reach
+//! the upstream unchanged but for `Host` (the upstream's) and the hop-by-hop
+//! headers of RFC 9110 §7.6.1; bodies stream (a layer reads only what a rule
+//! needs). An upstream that cannot be reached or does not answer in time
+//! gets a 502 or 504 with a JSON body whose code is the proxy's own, never a
+//! Face error code the service did not send.
+//!
+//! `cargo run --features proxy --bin face-preflight-proxy -- --help`
+
+mod body;
+mod metrics;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode, Uri};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower_layer::Layer;
+use tower_service::Service;
+
+pub use self::body::ProxyBody;
+use crate::catalogue::Entry;
+use crate::config::BoxError;
+use crate::facts::{FactsLayer, FactsStats, RedisFacts};
+use crate::pace::{PaceLayer, PaceStats, Rate, RedisBudget};
+use crate::report::Stats;
+use crate::PreflightLayer;
+
+/// The proxy's answer bodies.
+pub type ProxyResponseBody = UnsyncBoxBody<Bytes, BoxError>;
+
+/// How the proxy runs.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ProxyConfig {
+    /// The Face endpoint: `https://<resource>.cognitiveservices.azure.com`
+    /// (a path after the host is put before every request's path).
+    pub upstream: Uri,
+    /// The resource's rate; `None` paces nothing but still learns from
+    /// 429s and sends one face add at a time per person or list.
+    pub rate: Option<Rate>,
+    /// The longest a request waits for its slot.
+    pub max_wait: Duration,
+    /// A Redis server for the fleet budget and shared facts.
+    pub redis: Option<String>,
+    /// Processes sharing the resource (the local share without Redis).
+    pub fleet_size: u32,
+    /// Compare instead of reject.
+    pub report_only: bool,
+    /// Answers let through (see [`PreflightLayer::allow`]).
+    pub allow: Vec<Entry>,
+    /// The longest wait for the upstream's answer head.
+    pub upstream_timeout: Duration,
+    /// The longest wait for a client's request head.
+    pub header_read_timeout: Duration,
+    /// Connections served at once; more wait to be accepted.
+    pub max_connections: usize,
+}
+
+impl ProxyConfig {
+    /// The defaults for `upstream`.
+    pub fn new(upstream: Uri) -> Self {
+        Self {
+            upstream,
+            rate: None,
+            max_wait: Duration::from_secs(30),
+            redis: None,
+            fleet_size: 1,
+            report_only: false,
+            allow: Vec::new(),
+            upstream_timeout: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// Counters of the proxy itself.
+#[derive(Debug, Default)]
+struct ProxyCounters {
+    requests: AtomicU64,
+    upstream_errors: AtomicU64,
+    upstream_timeouts: AtomicU64,
+}
+
+/// Everything `/metrics` reports.
+#[derive(Clone, Debug)]
+struct Observed {
+    preflight: Stats,
+    pace: PaceStats,
+    facts: FactsStats,
+    proxy: Arc<ProxyCounters>,
+}
+
+/// Why the upstream gave no answer.
+#[derive(Debug)]
+enum UpstreamError {
+    Unreachable(BoxError),
+    TimedOut,
+}
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamError::Unreachable(error) => write!(f, "upstream unreachable: {error}"),
+            UpstreamError::TimedOut => f.write_str("upstream timed out"),
+        }
+    }
+}
+
+impl std::error::Error for UpstreamError {}
+
+/// Headers that concern one connection, not the request (RFC 9110 §7.6.1),
+/// plus those a `Connection` header names.
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in [
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ] {
+        headers.remove(name);
+    }
+}
+
+/// The request as the upstream gets it: its URI, `Host`, no hop-by-hop headers.
+fn to_upstream(
+    upstream: &Uri,
+    request: Request<Incoming>,
+) -> Result<Request<ProxyBody>, http::Error> {
+    let (mut parts, body) = request.into_parts();
+    let base = upstream.path().trim_end_matches('/');
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    parts.uri = Uri::builder()
+        .scheme(upstream.scheme_str().unwrap_or("https"))
+        .authority(upstream.authority().map_or("", |a| a.as_str()))
+        .path_and_query(format!("{base}{path_and_query}"))
+        .build()?;
+    strip_hop_by_hop(&mut parts.headers);
+    if let Some(authority) = upstream.authority() {
+        if let Ok(host) = HeaderValue::from_str(authority.as_str()) {
+            parts.headers.insert(header::HOST, host);
+        }
+    }
+    Ok(Request::from_parts(parts, ProxyBody::from(body)))
+}
+
+/// A JSON answer of the proxy's own.
+fn own_answer(status: StatusCode, code: &str, message: &str) -> Response<ProxyResponseBody> {
+    let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+    let mut response = Response::new(
+        Full::new(Bytes::from(body))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// A running proxy.
+pub struct Proxy {
+    listener: TcpListener,
+    config: ProxyConfig,
+}
+
+impl Proxy {
+    /// Binds the listening socket.
+    pub async fn bind(address: SocketAddr, config: ProxyConfig) -> std::io::Result<Self> {
+        Ok(Self {
+            listener: TcpListener::bind(address).await?,
+            config,
+        })
+    }
+
+    /// The address it listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting and lets the
+    /// requests in flight finish (for up to 30 s).
+    pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), BoxError> {
+        let config = self.config;
+        let mut preflight = PreflightLayer::new().report_only(config.report_only);
+        for entry in &config.allow {
+            preflight = preflight.allow(entry);
+        }
+        let rate = config
+            .rate
+            .unwrap_or_else(|| Rate::new(u32::MAX, Duration::from_secs(1)));
+        let mut pace = PaceLayer::new(rate).max_wait(config.max_wait);
+        let mut facts = FactsLayer::new();
+        if let Some(url) = &config.redis {
+            pace = pace.redis(RedisBudget::open(url)?.fleet_size(config.fleet_size));
+            facts = facts.redis(RedisFacts::open(url)?);
+        }
+        let observed = Observed {
+            preflight: preflight.stats(),
+            pace: pace.stats(),
+            facts: facts.stats(),
+            proxy: Arc::default(),
+        };
+
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_webpki_roots()
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let client: Client<_, ProxyBody> = Client::builder(TokioExecutor::new()).build(https);
+        let timeout = config.upstream_timeout;
+        let upstream = tower_service_fn(move |request: Request<ProxyBody>| {
+            let client = client.clone();
+            async move {
+                match tokio::time::timeout(timeout, client.request(request)).await {
+                    Ok(Ok(response)) => Ok(response),
+                    Ok(Err(error)) => Err(UpstreamError::Unreachable(Box::new(error))),
+                    Err(_) => Err(UpstreamError::TimedOut),
+                }
+            }
+        });
+        let stack = preflight.layer(facts.layer(pace.layer(upstream)));
+
+        let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                permit = Arc::clone(&limit).acquire_owned() => permit?,
+                () = &mut shutdown => break,
+            };
+            let (stream, peer) = tokio::select! {
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(_) => continue,
+                },
+                () = &mut shutdown => break,
+            };
+            let stack = stack.clone();
+            let observed = observed.clone();
+            let upstream_uri = config.upstream.clone();
+            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+                let stack = stack.clone();
+                let observed = observed.clone();
+                let upstream_uri = upstream_uri.clone();
+                async move {
+                    Ok::<_, Infallible>(handle(stack, &observed, &upstream_uri, request).await)
+                }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(config.header_read_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let connection = graceful.watch(connection);
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%peer, %error, "connection ended with an error");
+                }
+                drop(permit);
+            });
+        }
+        tracing::info!("shutting down: draining requests in flight");
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(Duration::from_secs(30)) => {
+                tracing::warn!("requests still in flight after 30 s; stopping");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `service_fn` without a dependency on `tower` itself.
+fn tower_service_fn<F>(f: F) -> ServiceFn<F> {
+    ServiceFn { f }
+}
+
+#[derive(Clone)]
+struct ServiceFn<F> {
+    f: F,
+}
+
+impl<F, Fut, T, E, R> Service<R> for ServiceFn<F>
+where
+    F: FnMut(R) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    type Response = T;
+    type Error = E;
+    type Future = Fut;
+
+    fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), E>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: R) -> Fut {
+        (self.f)(request)
+    }
+}
+
+/// One client request.
+async fn handle<S, B>(
+    mut stack: S,
+    observed: &Observed,
+    upstream: &Uri,
+    request: Request<Incoming>,
+) -> Response<ProxyResponseBody>
+where
+    S: Service<Request<ProxyBody>, Response = Response<B>, Error = BoxError>,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    match request.uri().path() {
+        "/healthz" => return own_answer(StatusCode::OK, "Healthy", "face-preflight-proxy is up"),
+        "/metrics" => {
+            let mut response = Response::new(
+                Full::new(Bytes::from(metrics::render(observed)))
+                    .map_err(|never| match never {})
+                    .boxed_unsync(),
+            );
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            return response;
+        }
+        _ => {}
+    }
+    observed.proxy.requests.fetch_add(1, Ordering::Relaxed);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request = match to_upstream(upstream, request) {
+        Ok(request) => request,
+        Err(_) => {
+            return own_answer(
+                StatusCode::BAD_REQUEST,
+                "ProxyBadRequest",
+                "The request URI cannot be forwarded.",
+            )
+        }
+    };
+    let ready = std::future::poll_fn(|cx| stack.poll_ready(cx)).await;
+    let result = match ready {
+        Ok(()) => stack.call(request).await,
+        Err(error) => Err(error),
+    };
+    match result {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            strip_hop_by_hop(&mut parts.headers);
+            tracing::info!(%method, %path, status = parts.status.as_u16(), "forwarded or answered");
+            Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+        }
+        Err(error) => {
+            let timed_out = error
+                .downcast_ref::<UpstreamError>()
+                .is_some_and(|e| matches!(e, UpstreamError::TimedOut));
+            if timed_out {
+                observed
+                    .proxy
+                    .upstream_timeouts
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%method, %path, "upstream timed out");
+                own_answer(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "ProxyUpstreamTimeout",
+                    "face-preflight-proxy: the upstream Face endpoint did not answer in time.",
+                )
+            } else {
+                observed
+                    .proxy
+                    .upstream_errors
+                    .fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(%method, %path, %error, "upstream unreachable");
+                own_answer(
+                    StatusCode::BAD_GATEWAY,
+                    "ProxyUpstreamUnreachable",
+                    "face-preflight-proxy: the upstream Face endpoint could not be reached.",
+                )
+            }
+        }
+    }
+}
