@@ -251,9 +251,13 @@ async fn requests_flow_on_the_local_budget_when_redis_stops() {
     // The local share is half the rate: 100 ms apart, and no request hung
     // on the dead server (each Redis attempt is bounded by the timeout and
     // then skipped for a second).
+    // (Each gap is measured with the wake-up jitter of both ends: the span
+    // of the four is the steady figure.)
     let tail: Vec<Instant> = arrivals.lock().unwrap()[3..].to_vec();
+    let span = tail[3] - tail[0];
+    assert!(span >= Duration::from_millis(290), "{span:?}: {tail:?}");
     for pair in tail.windows(2) {
-        assert!(pair[1] - pair[0] >= Duration::from_millis(95), "{tail:?}");
+        assert!(pair[1] - pair[0] >= Duration::from_millis(75), "{tail:?}");
     }
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }

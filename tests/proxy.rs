@@ -1,0 +1,270 @@
+//! face-preflight-proxy over loopback: what reaches the upstream, local
+//! answers, 502 and 504 of its own, health and metrics, draining on
+//! shutdown. (The official Python SDK through the proxy runs from
+//! `.ci/run`: `tests/python/sdk_through_proxy.py`.)
+#![cfg(feature = "proxy")]
+
+mod common;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{assert_response, guids, image_of};
+use face_preflight::catalogue;
+use face_preflight::proxy::{Proxy, ProxyConfig};
+use http::HeaderMap;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+#[derive(Clone, Debug)]
+struct Received {
+    method: http::Method,
+    path_and_query: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+type Log = Arc<Mutex<Vec<Received>>>;
+
+/// An upstream that records requests and answers 200 `{"ok":true}` after `delay`.
+async fn upstream(delay: Duration) -> (SocketAddr, Log) {
+    let log: Log = Arc::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let state = log.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let state = state.clone();
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let state = state.clone();
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let body = body.collect().await.unwrap().to_bytes();
+                        state.lock().unwrap().push(Received {
+                            method: parts.method,
+                            path_and_query: parts.uri.path_and_query().unwrap().to_string(),
+                            headers: parts.headers,
+                            body,
+                        });
+                        tokio::time::sleep(delay).await;
+                        Ok::<_, Infallible>(
+                            hyper::Response::builder()
+                                .header("apim-request-id", "upstream-1")
+                                .header("connection", "keep-alive")
+                                .body(Full::new(Bytes::from_static(br#"{"ok":true}"#)))
+                                .unwrap(),
+                        )
+                    }
+                },
+            );
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    (address, log)
+}
+
+/// A proxy in front of `upstream`; the sender stops it.
+async fn proxy(
+    upstream: &str,
+    change: impl FnOnce(&mut ProxyConfig),
+) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let mut config = ProxyConfig::new(upstream.parse().unwrap());
+    change(&mut config);
+    let proxy = Proxy::bind("127.0.0.1:0".parse().unwrap(), config)
+        .await
+        .unwrap();
+    let address = proxy.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        proxy
+            .serve(async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (address, stop, task)
+}
+
+#[tokio::test]
+async fn valid_requests_reach_the_upstream_unchanged() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let client = reqwest::Client::new();
+
+    let body = serde_json::json!({"faceIds": guids(10), "personGroupId": "staff"}).to_string();
+    let response = client
+        .post(format!("http://{address}/face/v1.2/identify?x=1&y=%20z"))
+        .header("ocp-apim-subscription-key", "secret-key")
+        .header("content-type", "application/json")
+        .header("x-ms-client-request-id", "req-1")
+        .header("connection", "keep-alive, x-hop")
+        .header("x-hop", "only for the proxy")
+        .header("te", "trailers")
+        .header("proxy-authorization", "Basic abc")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["apim-request-id"], "upstream-1");
+    assert!(
+        response.headers().get("connection").is_none()
+            || response.headers()["connection"] != "x-hop"
+    );
+    assert_eq!(response.text().await.unwrap(), r#"{"ok":true}"#);
+
+    let received = log.lock().unwrap().pop().unwrap();
+    assert_eq!(received.method, http::Method::POST);
+    assert_eq!(received.path_and_query, "/face/v1.2/identify?x=1&y=%20z");
+    assert_eq!(received.body, Bytes::from(body));
+    assert_eq!(received.headers["host"], upstream_address.to_string());
+    assert_eq!(received.headers["ocp-apim-subscription-key"], "secret-key");
+    assert_eq!(received.headers["x-ms-client-request-id"], "req-1");
+    assert_eq!(received.headers["content-type"], "application/json");
+    for hop in ["x-hop", "te", "proxy-authorization"] {
+        assert!(received.headers.get(hop).is_none(), "{hop} was forwarded");
+    }
+
+    // A 5 MB image streams through and arrives whole.
+    let image = {
+        let mut jpeg = image_of(image::ImageFormat::Jpeg, 64, 64);
+        jpeg.resize(5_000_000, 0);
+        Bytes::from(jpeg)
+    };
+    let chunks: Vec<Result<Bytes, std::io::Error>> = image
+        .chunks(64 * 1024)
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let response = client
+        .post(format!("http://{address}/face/v1.2/detect"))
+        .header("content-type", "application/octet-stream")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(log.lock().unwrap().pop().unwrap().body, image);
+}
+
+#[tokio::test]
+async fn invalid_requests_are_answered_without_the_upstream() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("http://{address}/face/v1.2/identify"))
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"faceIds": guids(11), "personGroupId": "staff"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["x-ms-error-code"], "BadArgument");
+    assert_response(
+        400,
+        &response.bytes().await.unwrap(),
+        &catalogue::FACE_IDS_LENGTH_INVALID,
+    );
+    let response = client
+        .get(format!("http://{address}/face/v1.2/persongroups?top=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_response(
+        400,
+        &response.bytes().await.unwrap(),
+        &catalogue::TOP_INVALID,
+    );
+    assert!(log.lock().unwrap().is_empty());
+
+    let metrics = client
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"face_preflight_rejections_total{operation="Identify",code="BadArgument"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("face_preflight_proxy_requests_total 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("# TYPE face_preflight_remote_429_total counter"));
+    let health = client
+        .get(format!("http://{address}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn an_unreachable_or_slow_upstream_gets_502_or_504_of_the_proxy() {
+    // Nothing listens there.
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (address, _stop, _task) = proxy(&format!("http://{closed}"), |_| {}).await;
+    let response = reqwest::get(format!("http://{address}/face/v1.2/persongroups"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ProxyUpstreamUnreachable");
+
+    let (slow, _) = upstream(Duration::from_secs(5)).await;
+    let (address, _stop, _task) = proxy(&format!("http://{slow}"), |config| {
+        config.upstream_timeout = Duration::from_millis(200);
+    })
+    .await;
+    let response = reqwest::get(format!("http://{address}/face/v1.2/persongroups"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 504);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "ProxyUpstreamTimeout");
+    assert!(!catalogue::ALL
+        .iter()
+        .any(|entry| entry.code == "ProxyUpstreamTimeout"));
+}
+
+#[tokio::test]
+async fn shutdown_drains_requests_in_flight() {
+    let (upstream_address, log) = upstream(Duration::from_millis(300)).await;
+    let (address, stop, task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let in_flight = tokio::spawn(async move {
+        reqwest::get(format!("http://{address}/face/v1.2/persongroups")).await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).unwrap();
+    let response = in_flight.await.unwrap().unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), r#"{"ok":true}"#);
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.lock().unwrap().len(), 1);
+    // No longer listening.
+    assert!(reqwest::get(format!("http://{address}/healthz"))
+        .await
+        .is_err());
+}

@@ -1,0 +1,158 @@
+"""The official Python Face SDK (azure-ai-vision-face) through face-preflight-proxy.
+
+A stand-in Face service on 127.0.0.1 records every request. Each valid call
+is made twice with the SDK: straight to the stand-in, then through the proxy;
+the two recorded requests must be the same (method, path and query, headers
+but the per-request ID and the hop-by-hop ones, body bytes). Each invalid call
+through the proxy must raise the SDK's own HttpResponseError with the
+documented status, code and message, and the stand-in must see nothing.
+
+Usage: python sdk_through_proxy.py PATH_TO_face-preflight-proxy
+"""
+
+import io
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from azure.core.credentials import AzureKeyCredential
+from azure.core.exceptions import HttpResponseError
+from azure.ai.vision.face import FaceAdministrationClient, FaceClient, FaceSessionClient
+
+GUID = "c5c24a82-6845-4031-9d5d-978df9175426"
+GUID2 = "015839fb-fbd9-4f79-ace9-7675fc2f1dd9"
+# Headers that differ per request or concern one connection (RFC 9110 7.6.1).
+VARYING = {"x-ms-client-request-id", "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"}
+
+
+class StandIn(BaseHTTPRequestHandler):
+    received = []
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self):
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        StandIn.received.append(
+            (self.command, self.path, sorted((k.lower(), v) for k, v in self.headers.items()), body)
+        )
+        path = self.path.split("?")[0]
+        if path.endswith("/detect"):
+            reply = [{"faceId": GUID, "faceRectangle": {"top": 1, "left": 2, "width": 30, "height": 30}}]
+        elif path.endswith("/verify"):
+            reply = {"isIdentical": False, "confidence": 0.1}
+        elif path.endswith("/group"):
+            reply = {"groups": [], "messyGroup": []}
+        elif path.endswith("/sessions"):
+            reply = {"sessionId": GUID, "authToken": "token"}
+        elif self.command == "PUT":
+            reply = None
+        else:
+            reply = []
+        data = b"" if reply is None else json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json; charset=utf-8")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = answer
+
+
+def jpeg():
+    """A small JPEG-shaped body: SOI, a JFIF segment, a frame header, padding."""
+    frame = b"\xff\xc0\x00\x11\x08\x00\x40\x00\x40\x03\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + frame + b"\x00" * 2000
+
+
+def clients(endpoint):
+    key = AzureKeyCredential("stand-in-key")
+    return (
+        FaceClient(endpoint, key),
+        FaceAdministrationClient(endpoint, key),
+        FaceSessionClient(endpoint, key),
+    )
+
+
+VALID = [
+    ("detect an image", lambda f, a, s: f.detect(jpeg(), detection_model="detection_03", recognition_model="recognition_04", return_face_id=True)),
+    ("detect from a URL", lambda f, a, s: f.detect_from_url(url="https://example.com/face.jpg", detection_model="detection_01", recognition_model="recognition_04", return_face_id=True, return_face_attributes=["headPose", "mask"])),
+    ("create a large person group", lambda f, a, s: a.large_person_group.create("staff", {"name": "Staff", "recognitionModel": "recognition_04"})),
+    ("identify", lambda f, a, s: f.identify_from_large_person_group({"faceIds": [GUID], "largePersonGroupId": "staff"})),
+    ("verify", lambda f, a, s: f.verify_face_to_face({"faceId1": GUID, "faceId2": GUID2})),
+    ("group", lambda f, a, s: f.group({"faceIds": [GUID, GUID2]})),
+    ("find similar", lambda f, a, s: f.find_similar({"faceId": GUID, "faceIds": [GUID2]})),
+    ("liveness session", lambda f, a, s: s.create_liveness_session({"livenessOperationMode": "Passive", "deviceCorrelationId": GUID, "authTokenTimeToLiveInSeconds": 600})),
+]
+
+INVALID = [
+    ("upper-case group ID", lambda f, a, s: a.large_person_group.create("Staff", {"name": "Staff"}), (400, "BadArgument", "Large person group ID is invalid.")),
+    ("11 faceIds", lambda f, a, s: f.identify_from_large_person_group({"faceIds": [GUID] * 11, "largePersonGroupId": "staff"}), (400, "BadArgument", "The length of faceIds is not in a valid range.")),
+    ("a 500-byte image", lambda f, a, s: f.detect(b"\xff" * 500, detection_model="detection_03", recognition_model="recognition_04", return_face_id=False), (400, "InvalidImageSize", "Image size is too small.")),
+    ("detection_02 with attributes", lambda f, a, s: f.detect_from_url(url="https://example.com/face.jpg", detection_model="detection_02", recognition_model="recognition_04", return_face_id=False, return_face_attributes=["mask"]), (400, "BadArgument", "'returnFaceAttributes' is not supported by detection_02.")),
+    ("liveness token lifetime of 30 s", lambda f, a, s: s.create_liveness_session({"livenessOperationMode": "Passive", "deviceCorrelationId": GUID, "authTokenTimeToLiveInSeconds": 30}), (400, "InvalidTokenLifetime", "Invalid authTokenTimeToLiveInSeconds specified. Must be within 60 to 86400.")),
+]
+
+
+def comparable(request):
+    method, path, headers, body = request
+    return method, path, [(k, v) for k, v in headers if k not in VARYING], body
+
+
+def main():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    upstream = "http://127.0.0.1:%d" % server.server_address[1]
+    proxy = subprocess.Popen(
+        [sys.argv[1], "--upstream", upstream, "--listen", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    passed = failed = 0
+    try:
+        line = proxy.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        through = "http://" + line[len("listening on "):]
+        direct_clients, proxied_clients = clients(upstream), clients(through)
+
+        for name, call in VALID:
+            try:
+                StandIn.received.clear()
+                call(*direct_clients)
+                call(*proxied_clients)
+                assert len(StandIn.received) == 2, StandIn.received
+                direct, proxied = (comparable(r) for r in StandIn.received)
+                assert direct == proxied, "differs:\n  direct  %r\n  proxied %r" % (direct, proxied)
+                print("ok      valid: %s (same request upstream)" % name)
+                passed += 1
+            except Exception as error:  # noqa: BLE001 - report every failure
+                print("FAILED  valid: %s: %r" % (name, error))
+                failed += 1
+
+        for name, call, (status, code, message) in INVALID:
+            StandIn.received.clear()
+            try:
+                call(*proxied_clients)
+                print("FAILED  invalid: %s: no error raised" % name)
+                failed += 1
+            except HttpResponseError as error:
+                got = (error.status_code, error.error.code if error.error else None, error.error.message if error.error else None)
+                if got == (status, code, message) and not StandIn.received:
+                    print("ok      invalid: %s -> %d %s %r, never sent" % (name, status, code, message))
+                    passed += 1
+                else:
+                    print("FAILED  invalid: %s: got %r, stand-in saw %d" % (name, got, len(StandIn.received)))
+                    failed += 1
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+        server.shutdown()
+    print("python-sdk: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
