@@ -327,6 +327,20 @@ fn lenient_string(s: &str, style: Style) -> String {
     out
 }
 
+/// A property name: bare where Json.NET takes it bare, else a string.
+fn lenient_name(name: &str, style: Style) -> String {
+    let bare = style.unquoted_names
+        && !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    if bare {
+        name.to_owned()
+    } else {
+        lenient_string(name, style)
+    }
+}
+
 fn lenient_json(value: &Value, style: Style) -> String {
     let comment = if style.comments { "/* c */ " } else { "" };
     let trailing = if style.trailing_commas { "," } else { "" };
@@ -335,17 +349,11 @@ fn lenient_json(value: &Value, style: Style) -> String {
             let fields: Vec<String> = map
                 .iter()
                 .map(|(name, value)| {
-                    let bare = style.unquoted_names
-                        && !name.is_empty()
-                        && name
-                            .chars()
-                            .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-                    let name = if bare {
-                        name.clone()
-                    } else {
-                        lenient_string(name, style)
-                    };
-                    format!("{comment}{name} : {}", lenient_json(value, style))
+                    format!(
+                        "{comment}{} : {}",
+                        lenient_name(name, style),
+                        lenient_json(value, style)
+                    )
                 })
                 .collect();
             let close = if fields.is_empty() { "" } else { trailing };
@@ -376,16 +384,7 @@ fn relaxed(request: &Request<Bytes>, style: Style) -> Option<Request<Bytes>> {
     let fields: Vec<String> = map
         .iter()
         .map(|(name, field)| {
-            let bare = style.unquoted_names
-                && !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$');
-            let name = if bare {
-                name.clone()
-            } else {
-                lenient_string(name, style)
-            };
+            let name = lenient_name(name, style);
             let field = match field {
                 Value::Number(_) | Value::Bool(_) => lenient_json(field, style),
                 other => lenient_json(

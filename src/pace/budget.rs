@@ -56,14 +56,11 @@ pub(crate) struct LocalBudget {
 }
 
 impl LocalBudget {
-    /// Reserves the first free slot of `resource` at `interval`, if the
-    /// policy allows its wait.
-    pub(crate) fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Slot {
+    /// Runs `f` on the state of `resource` (made fresh if new); `None` if
+    /// the lock is poisoned, so that the budget never blocks a request.
+    fn with<T>(&self, resource: &str, f: impl FnOnce(&mut Resource, Instant) -> T) -> Option<T> {
+        let mut resources = self.resources.lock().ok()?;
         let now = Instant::now();
-        let Ok(mut resources) = self.resources.lock() else {
-            // A poisoned lock: never block a request on the budget.
-            return Slot::After(Duration::ZERO);
-        };
         let state = resources
             .entry(resource.to_owned())
             .or_insert_with(|| Resource {
@@ -71,47 +68,40 @@ impl LocalBudget {
                 paused_until: now,
                 strikes: 0,
             });
-        let start = state.next_free.max(state.paused_until).max(now);
-        let wait = start - now;
-        if !policy.allows(wait) {
-            return Slot::Over(wait);
-        }
-        state.next_free = start + interval;
-        Slot::After(wait)
+        Some(f(state, now))
+    }
+
+    /// Reserves the first free slot of `resource` at `interval`, if the
+    /// policy allows its wait.
+    pub(crate) fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Slot {
+        self.with(resource, |state, now| {
+            let start = state.next_free.max(state.paused_until).max(now);
+            let wait = start - now;
+            if !policy.allows(wait) {
+                return Slot::Over(wait);
+            }
+            state.next_free = start + interval;
+            Slot::After(wait)
+        })
+        .unwrap_or(Slot::After(Duration::ZERO))
     }
 
     /// Pauses `resource` until `until` (a later pause wins).
     pub(crate) fn pause_until(&self, resource: &str, until: Instant) {
-        if let Ok(mut resources) = self.resources.lock() {
-            let now = Instant::now();
-            let state = resources
-                .entry(resource.to_owned())
-                .or_insert_with(|| Resource {
-                    next_free: now,
-                    paused_until: now,
-                    strikes: 0,
-                });
+        self.with(resource, |state, _| {
             state.paused_until = state.paused_until.max(until);
-        }
+        });
     }
 
     /// A 429 without a stated wait: the exponential back-off for the
     /// `strikes`th one in a row (1 s, 2 s, 4 s, … 64 s).
     pub(crate) fn strike(&self, resource: &str) -> Duration {
-        let Ok(mut resources) = self.resources.lock() else {
-            return BACK_OFF_BASE;
-        };
-        let now = Instant::now();
-        let state = resources
-            .entry(resource.to_owned())
-            .or_insert_with(|| Resource {
-                next_free: now,
-                paused_until: now,
-                strikes: 0,
-            });
-        let back_off = BACK_OFF_BASE * 2u32.pow(state.strikes.min(6));
-        state.strikes = state.strikes.saturating_add(1);
-        back_off
+        self.with(resource, |state, _| {
+            let back_off = BACK_OFF_BASE * 2u32.pow(state.strikes.min(6));
+            state.strikes = state.strikes.saturating_add(1);
+            back_off
+        })
+        .unwrap_or(BACK_OFF_BASE)
     }
 
     /// Any answer but a 429 ends a run of them.
