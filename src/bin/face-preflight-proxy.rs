@@ -13,11 +13,14 @@ use face_preflight::proxy::{Proxy, ProxyConfig};
 /// A sidecar that answers Face API requests the service would reject with
 /// the service's own error, before they cross the network, and forwards the
 /// rest unchanged.
-///
-/// Example: face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0
-/// and then use http://127.0.0.1:8080 as the SDK's endpoint.
 #[derive(Parser, Debug)]
-#[command(name = "face-preflight-proxy", version, about, long_about)]
+#[command(
+    name = "face-preflight-proxy",
+    version,
+    about,
+    long_about,
+    after_help = "Example:\n  face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0\n\nthen use http://127.0.0.1:8080 as the SDK's endpoint. /healthz and /metrics are served too."
+)]
 struct Args {
     /// The Face endpoint to forward to.
     #[arg(long, env = "FACE_PREFLIGHT_UPSTREAM", value_name = "URL")]
