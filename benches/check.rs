@@ -184,6 +184,21 @@ fn families(c: &mut Criterion) {
     );
     json_family(
         c,
+        "large person group update",
+        "update-large-person-group.json",
+        json_request(
+            "PATCH",
+            "/face/v1.2/largepersongroups/staff-2026",
+            &serde_json::json!({"name": "Staff 2026", "userData": "Seattle"}),
+        ),
+        json_request(
+            "PATCH",
+            "/face/v1.2/largepersongroups/staff-2026",
+            &serde_json::json!({"userData": ""}),
+        ),
+    );
+    json_family(
+        c,
         "liveness session create",
         "create-liveness-session.json",
         json_request(
@@ -197,6 +212,32 @@ fn families(c: &mut Criterion) {
             &serde_json::json!({"livenessOperationMode": "Passive", "deviceCorrelationId": "723d6d03-ef33-40a8-9682-23a1feb7bccd", "authTokenTimeToLiveInSeconds": 30}),
         ),
     );
+}
+
+/// Requests with nothing but a head to check: routing, path IDs, a query.
+fn heads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("head only");
+    for (label, path) in [
+        (
+            "GET person group (route + path ID)",
+            "/face/v1.2/persongroups/staff-2026",
+        ),
+        (
+            "GET person group person (route + 2 path IDs)",
+            "/face/v1.2/persongroups/staff-2026/persons/c5c24a82-6845-4031-9d5d-978df9175426",
+        ),
+        (
+            "GET person groups ?start=a&top=10 (listing query)",
+            "/face/v1.2/persongroups?start=a&top=10",
+        ),
+    ] {
+        let request = Request::get(format!("https://x.cognitiveservices.azure.com{path}"))
+            .body(Bytes::new())
+            .unwrap();
+        assert!(check(&request).is_ok());
+        group.bench_function(label, |b| b.iter(|| check(black_box(&request))));
+    }
+    group.finish();
 }
 
 fn images(c: &mut Criterion) {
@@ -242,6 +283,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = families, images
+    targets = heads, families, images
 }
 criterion_main!(benches);

@@ -24,7 +24,9 @@ use crate::error::FaceApiError;
 /// assert_eq!(error.message(), "Person group ID is invalid.");
 /// ```
 pub fn check<B: AsRef<[u8]>>(request: &Request<B>) -> Result<(), FaceApiError> {
-    check_with(&Config::default(), request)
+    // One default configuration for every call: building one allocates.
+    static DEFAULT: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+    check_with(&DEFAULT, request)
 }
 
 pub(crate) fn check_with<B: AsRef<[u8]>>(

@@ -303,11 +303,11 @@ pub(crate) fn route_versions<'a>(
     newer_as_newest: bool,
 ) -> Option<Route<'a>> {
     let rest = path.strip_prefix('/')?;
-    let (face, rest) = rest.split_once('/')?;
+    let (face, rest) = split_segment(rest);
     if !face.eq_ignore_ascii_case("face") {
         return None;
     }
-    let (version, rest) = rest.split_once('/')?;
+    let (version, rest) = split_segment(rest?);
     let version = match ApiVersion::parse(version) {
         Some(version) => version,
         None if newer_as_newest && ApiVersion::is_newer_than_known(version) => ApiVersion::NEWEST,
@@ -316,13 +316,16 @@ pub(crate) fn route_versions<'a>(
 
     let mut segments = [""; MAX_SEGMENTS];
     let mut count = 0;
-    for segment in rest.split('/') {
+    let mut rest = rest;
+    while let Some(remaining) = rest {
+        let (segment, next) = split_segment(remaining);
         // An empty segment (`//`, a trailing `/`) is no documented path.
         if segment.is_empty() {
             return None;
         }
         *segments.get_mut(count)? = segment;
         count += 1;
+        rest = next;
     }
     let segments = &segments[..count];
     let mut route = Route {
@@ -337,9 +340,32 @@ pub(crate) fn route_versions<'a>(
     Some(route)
 }
 
+/// The first segment of `path` and what follows its `/`, if any. A byte
+/// scan: segments are short, and a `/` is ASCII.
+fn split_segment(path: &str) -> (&str, Option<&str>) {
+    match path.bytes().position(|b| b == b'/') {
+        Some(at) => (
+            path.get(..at).unwrap_or_default(),
+            Some(path.get(at + 1..).unwrap_or_default()),
+        ),
+        None => (path, None),
+    }
+}
+
 /// ASCII-case-insensitive comparison with a fixed segment.
 fn is(segment: &str, name: &str) -> bool {
     segment.eq_ignore_ascii_case(name)
+}
+
+/// The first segment in lower case, in `buffer`, for one `match` over the
+/// fixed names (`None` if longer than any of them).
+fn lowercase<'b>(segment: &str, buffer: &'b mut [u8; 24]) -> Option<&'b [u8]> {
+    let bytes = segment.as_bytes();
+    let lower = buffer.get_mut(..bytes.len())?;
+    for (to, from) in lower.iter_mut().zip(bytes) {
+        *to = from.to_ascii_lowercase();
+    }
+    Some(lower)
 }
 
 fn operation<'a>(
@@ -351,34 +377,26 @@ fn operation<'a>(
     use Operation::*;
     let (first, rest) = segments.split_first()?;
     let first = *first;
-    if is(first, "detect") && rest.is_empty() && method == Method::POST {
-        return Some(Detect);
-    }
-    if method == Method::POST && rest.is_empty() {
-        for (name, op) in [
-            ("identify", Identify),
-            ("verify", Verify),
-            ("findsimilars", FindSimilar),
-            ("group", Group),
-        ] {
-            if is(first, name) {
-                return Some(op);
-            }
+    let mut buffer = [0u8; 24];
+    let post_alone = method == Method::POST && rest.is_empty();
+    let collection = match lowercase(first, &mut buffer) {
+        Some(b"detect") if post_alone => return Some(Detect),
+        Some(b"identify") if post_alone => return Some(Identify),
+        Some(b"verify") if post_alone => return Some(Verify),
+        Some(b"findsimilars") if post_alone => return Some(FindSimilar),
+        Some(b"group") if post_alone => return Some(Group),
+        Some(b"facelists") => Some(Collection::FaceList),
+        Some(b"largefacelists") => Some(Collection::LargeFaceList),
+        Some(b"persongroups") => Some(Collection::PersonGroup),
+        Some(b"largepersongroups") => Some(Collection::LargePersonGroup),
+        Some(b"dynamicpersongroups") => Some(Collection::DynamicPersonGroup),
+        _ => None,
+    };
+    if let Some(collection) = collection {
+        if collection == Collection::DynamicPersonGroup && !version.has_person_directory() {
+            return None;
         }
-    }
-    for (name, collection) in [
-        ("facelists", Collection::FaceList),
-        ("largefacelists", Collection::LargeFaceList),
-        ("persongroups", Collection::PersonGroup),
-        ("largepersongroups", Collection::LargePersonGroup),
-        ("dynamicpersongroups", Collection::DynamicPersonGroup),
-    ] {
-        if is(first, name) {
-            if collection == Collection::DynamicPersonGroup && !version.has_person_directory() {
-                return None;
-            }
-            return collection_operation(method, collection, rest, route);
-        }
+        return collection_operation(method, collection, rest, route);
     }
     if is(first, "persons") {
         if !version.has_person_directory() {

@@ -73,7 +73,12 @@ impl<'a> Object<'a> {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Err(BodyError::NotAnObject);
         }
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
+        // One UTF-8 check of the whole body, so that the parser need not
+        // check each string again.
+        let Ok(text) = std::str::from_utf8(body) else {
+            return Err(BodyError::Syntax);
+        };
+        let mut deserializer = serde_json::Deserializer::from_str(text);
         let parsed = ObjectSeed
             .deserialize(&mut deserializer)
             .and_then(|object| {
@@ -329,6 +334,14 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
             },
             Some(b'{') => Ok(Value::Object),
             Some(b'-' | b'0'..=b'9') => Ok(Value::Number(raw)),
+            // serde_json has checked the literal and the string: a string
+            // without escapes is its text between the quotes.
+            Some(b't') => Ok(Value::Bool(true)),
+            Some(b'f') => Ok(Value::Bool(false)),
+            Some(b'n') => Ok(Value::Null),
+            Some(b'"') if !raw.contains('\\') => Ok(Value::Str(Cow::Borrowed(
+                raw.get(1..raw.len().saturating_sub(1)).unwrap_or_default(),
+            ))),
             _ => reparse(raw),
         }
     }

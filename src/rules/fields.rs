@@ -17,14 +17,6 @@ pub(crate) const MAX_FACE_USER_DATA_LEN: usize = 1024;
 /// `start` of listings: "no more than 64 characters".
 const MAX_START_LEN: usize = 64;
 
-const RECOGNITION_MODELS: [&str; 4] = [
-    "recognition_01",
-    "recognition_02",
-    "recognition_03",
-    "recognition_04",
-];
-const DETECTION_MODELS: [&str; 3] = ["detection_01", "detection_02", "detection_03"];
-
 /// Longer than `max` characters? Counting `char`s, which never exceeds the
 /// service's UTF-16 count, keeps the check from rejecting what it accepts.
 pub(crate) fn longer_than(s: &str, max: usize) -> bool {
@@ -33,16 +25,23 @@ pub(crate) fn longer_than(s: &str, max: usize) -> bool {
 
 /// A documented recognition model name, compared without regard to case.
 pub(crate) fn is_recognition_model(name: &str) -> bool {
-    RECOGNITION_MODELS
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(name))
+    numbered_model(name, "recognition_0", b'1'..=b'4')
 }
 
 /// A documented detection model name, compared without regard to case.
 pub(crate) fn is_detection_model(name: &str) -> bool {
-    DETECTION_MODELS
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(name))
+    numbered_model(name, "detection_0", b'1'..=b'3')
+}
+
+/// `{prefix}{digit}` without regard to ASCII case, the digit in `digits`:
+/// the model names of every version (`recognition_01`…`04`,
+/// `detection_01`…`03`).
+fn numbered_model(name: &str, prefix: &str, digits: std::ops::RangeInclusive<u8>) -> bool {
+    name.len() == prefix.len() + 1
+        && name
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+        && name.as_bytes().last().is_some_and(|d| digits.contains(d))
 }
 
 /// `name`, `userData` and `recognitionModel` of a create or update body.
@@ -140,6 +139,25 @@ impl From<Shape> for FaceApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_names() {
+        for good in ["recognition_01", "RECOGNITION_04", "Recognition_03"] {
+            assert!(is_recognition_model(good), "{good}");
+        }
+        for bad in [
+            "recognition_05",
+            "recognition_00",
+            "recognition_1",
+            "recognition_010",
+            "",
+            "recognitio_01",
+        ] {
+            assert!(!is_recognition_model(bad), "{bad}");
+        }
+        assert!(is_detection_model("Detection_03"));
+        assert!(!is_detection_model("detection_04"));
+    }
 
     #[test]
     fn lengths_count_characters() {
