@@ -56,6 +56,20 @@ fn http_layer(c: &mut Criterion) {
     let mut bare = noop;
     let mut layered = PreflightLayer::new().layer(noop);
     let mut group = c.benchmark_group("layer: identify, 10 faceIds, passing");
+    // The verdict alone on the same request: what the layer adds beyond it
+    // is its mechanics (clone of the ready service, reading the one-frame
+    // body, rebuilding the request, the response body wrapper).
+    let checked = http::Request::post(URI)
+        .header("content-type", "application/json")
+        .header(
+            "ocp-apim-subscription-key",
+            "0123456789abcdef0123456789abcdef",
+        )
+        .body(body.clone())
+        .unwrap();
+    group.bench_function("check alone (same request)", |b| {
+        b.iter(|| face_preflight::check(black_box(&checked)).unwrap())
+    });
     group.bench_function("no-op service alone", |b| {
         b.iter(|| {
             now(std::future::poll_fn(|cx| bare.poll_ready(cx))).unwrap();

@@ -59,9 +59,15 @@ impl ApiVersion {
     /// assert_eq!(ApiVersion::parse("v1.4"), None);
     /// ```
     pub fn parse(segment: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|version| segment.eq_ignore_ascii_case(version.as_str()))
+        let mut buffer = [0u8; 24];
+        match lowercase(segment, &mut buffer)? {
+            b"v1.2" => Some(Self::V1_2),
+            b"v1.3-preview.1" => Some(Self::V1_3Preview1),
+            b"v1.2-preview.1" => Some(Self::V1_2Preview1),
+            b"v1.1-preview.1" => Some(Self::V1_1Preview1),
+            b"v1.0" => Some(Self::V1_0),
+            _ => None,
+        }
     }
 
     /// The version as it appears in the URL, e.g. `"v1.2"`.
@@ -734,6 +740,19 @@ mod tests {
             op(Method::GET, "/face/v1.2/sessionImages/x"),
             Some(GetSessionImage)
         );
+    }
+
+    #[test]
+    fn every_version_parses_from_its_name_in_any_case() {
+        for version in ApiVersion::ALL {
+            assert_eq!(ApiVersion::parse(version.as_str()), Some(version));
+            assert_eq!(
+                ApiVersion::parse(&version.as_str().to_ascii_uppercase()),
+                Some(version)
+            );
+        }
+        assert_eq!(ApiVersion::parse("v1.2 "), None);
+        assert_eq!(ApiVersion::parse("v1.3-preview.10"), None);
     }
 
     #[test]

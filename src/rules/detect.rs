@@ -17,33 +17,41 @@ use crate::rules::query::Query;
 use crate::rules::Options;
 use crate::FaceApiError;
 
-/// Attributes of the v1.1-preview.1, v1.2-preview.1 and v1.2 enum.
-const ATTRIBUTES: [&str; 13] = [
-    "headPose",
-    "glasses",
-    "occlusion",
-    "accessories",
-    "blur",
-    "exposure",
-    "noise",
-    "mask",
-    "qualityForRecognition",
-    "age",
-    "smile",
-    "facialHair",
-    "hair",
-];
-/// Attributes only v1.0 lists (besides the above); all of them retired.
-const V1_0_ONLY_ATTRIBUTES: [&str; 3] = ["gender", "emotion", "makeup"];
-/// Retired for everyone.
-const RETIRED_ATTRIBUTES: [&str; 2] = ["emotion", "gender"];
-/// Limited access: the service answers 403 unless the resource is approved.
-const LIMITED_ATTRIBUTES: [&str; 5] = ["age", "smile", "facialHair", "hair", "makeup"];
-/// What detection_03 returns.
-const DETECTION_03_ATTRIBUTES: [&str; 4] = ["headPose", "mask", "blur", "qualityForRecognition"];
+/// What this crate knows of a `returnFaceAttributes` item.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attribute {
+    /// In the enum of v1.1-preview.1 on; `detection_03` returns it.
+    ForDetection03,
+    /// In the enum of v1.1-preview.1 on; not returned by `detection_03`.
+    Other,
+    /// Limited access (age, smile, facialHair, hair, makeup): 403 unless
+    /// the resource is approved.
+    Limited,
+    /// Retired for everyone (emotion, gender).
+    Retired,
+    /// `qualityForRecognition`: needs recognition_03 or recognition_04.
+    Quality,
+}
 
-fn one_of(list: &[&str], name: &str) -> bool {
-    list.iter().any(|item| item.eq_ignore_ascii_case(name))
+/// The attribute an item names (any ASCII case); `None` for an unknown
+/// name. Every version accepts the union of the enums: mask and
+/// qualityForRecognition came after the v1.0 enum was written, yet a 2024
+/// v1.0 answer lists them as supported; gender, emotion and makeup are in
+/// v1.0's list only.
+fn attribute(name: &str) -> Option<Attribute> {
+    let mut buffer = [0u8; 24];
+    let lower = buffer.get_mut(..name.len())?;
+    for (to, from) in lower.iter_mut().zip(name.bytes()) {
+        *to = from.to_ascii_lowercase();
+    }
+    Some(match &*lower {
+        b"headpose" | b"mask" | b"blur" => Attribute::ForDetection03,
+        b"qualityforrecognition" => Attribute::Quality,
+        b"glasses" | b"occlusion" | b"accessories" | b"exposure" | b"noise" => Attribute::Other,
+        b"age" | b"smile" | b"facialhair" | b"hair" | b"makeup" => Attribute::Limited,
+        b"emotion" | b"gender" => Attribute::Retired,
+        _ => return None,
+    })
 }
 
 /// A face rectangle: `targetFace=left,top,width,height`.
@@ -113,37 +121,38 @@ pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result
     Ok(())
 }
 
-/// Every version accepts the union of the enums: mask and
-/// qualityForRecognition came after the v1.0 enum was written, yet a 2024
-/// v1.0 answer lists them as supported.
 fn check_attributes(
     attributes: &[&str],
     detection_model: &str,
     recognition_model: Option<&str>,
     options: &Options,
 ) -> Result<(), FaceApiError> {
-    for attribute in attributes {
-        let known = one_of(&ATTRIBUTES, attribute) || one_of(&V1_0_ONLY_ATTRIBUTES, attribute);
-        if !known {
-            return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID.into());
-        }
-        let approved = options.allow_limited_attributes && one_of(&LIMITED_ATTRIBUTES, attribute);
-        if (one_of(&RETIRED_ATTRIBUTES, attribute) || one_of(&LIMITED_ATTRIBUTES, attribute))
-            && !approved
-        {
+    let mut kinds = [Attribute::Other; 16];
+    let mut count = 0;
+    for name in attributes {
+        let kind = attribute(name).ok_or(catalogue::RETURN_FACE_ATTRIBUTES_INVALID)?;
+        let approved = options.allow_limited_attributes && kind == Attribute::Limited;
+        if matches!(kind, Attribute::Limited | Attribute::Retired) && !approved {
             return Err(catalogue::ATTRIBUTES_DEPRECATED.into());
         }
+        if let Some(slot) = kinds.get_mut(count) {
+            *slot = kind;
+            count += 1;
+        }
     }
+    let kinds = kinds.get(..count).unwrap_or_default();
     if attributes.is_empty() {
         return Ok(());
     }
     if detection_model.eq_ignore_ascii_case("detection_02") {
         return Err(catalogue::ATTRIBUTES_NOT_SUPPORTED_BY_DETECTION_02.into());
     }
+    // (More than 16 items: the rest are still known and allowed above; the
+    // model rules below judge the first 16, a miss at worst.)
     if detection_model.eq_ignore_ascii_case("detection_03")
-        && attributes
+        && kinds
             .iter()
-            .any(|a| !one_of(&DETECTION_03_ATTRIBUTES, a))
+            .any(|k| !matches!(k, Attribute::ForDetection03 | Attribute::Quality))
     {
         // The service answers "Only face attributes '…' are supported by
         // detection_03.", which the table lacks; its closest row is this one.
@@ -154,11 +163,7 @@ fn check_attributes(
     let old_recognition_model = recognition_model.is_some_and(|m| {
         m.eq_ignore_ascii_case("recognition_01") || m.eq_ignore_ascii_case("recognition_02")
     });
-    if old_recognition_model
-        && attributes
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case("qualityForRecognition"))
-    {
+    if old_recognition_model && kinds.contains(&Attribute::Quality) {
         return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID.into());
     }
     Ok(())

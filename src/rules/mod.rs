@@ -177,23 +177,23 @@ fn check_query(
     options: &Options,
 ) -> Result<Option<Rect>, FaceApiError> {
     use Operation::*;
-    // Parsing is free: a lookup walks the string, and an absent query finds nothing.
-    let query = Query::parse(query);
+    // Read only by the operations that have query rules.
+    let query = || Query::parse(query);
     match route.operation {
-        Detect => detect::check_detect_query(&query, options)?,
-        AddFace(_) => return detect::check_add_face_query(&query),
+        Detect => detect::check_detect_query(&query(), options)?,
+        AddFace(_) => return detect::check_add_face_query(&query()),
         // Face lists and a Person Directory person's faces are not paged:
         // `start` and `top` there are unknown parameters, which the
         // service ignores.
         ListCollections(Collection::FaceList) | ListFaces(FaceOwner::PersonDirectoryPerson) => {}
         ListPersons(PersonOwner::PersonDirectory) | ListDynamicPersonGroupPersons => {
-            fields::check_listing(&query, Start::PersonId)?
+            fields::check_listing(&query(), Start::PersonId)?
         }
         ListCollections(_) | ListPersons(_) | ListFaces(_) | ListDynamicPersonGroupReferences => {
-            fields::check_listing(&query, Start::Id)?
+            fields::check_listing(&query(), Start::Id)?
         }
         ListSessions(_) | ListSessionAuditEntries(_) => {
-            liveness::check_listing(route.operation, &query)?
+            liveness::check_listing(route.operation, &query())?
         }
         _ => {}
     }
