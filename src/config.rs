@@ -14,6 +14,14 @@ use crate::rules::{check_head, BodyPlan, Options};
 
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The service that `poll_ready` made ready, leaving a clone in its place:
+/// a middleware that sends the request later (after reading its body, after
+/// its wait) sends it with this one, as tower-http's async middleware does.
+pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
+    let clone = service.clone();
+    std::mem::replace(service, clone)
+}
+
 /// A user's callback for every report-only verdict.
 pub(crate) type OnVerdict = Arc<dyn Fn(&Verdict<'_>) + Send + Sync>;
 

@@ -274,16 +274,6 @@ impl<S> Preflight<S> {
     pub fn into_inner(self) -> S {
         self.inner
     }
-
-    /// The inner service that `poll_ready` made ready, leaving a clone in its
-    /// place: the request goes to it once its body has been read.
-    fn take_ready_inner(&mut self) -> S
-    where
-        S: Clone,
-    {
-        let clone = self.inner.clone();
-        mem::replace(&mut self.inner, clone)
-    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Preflight<S>
@@ -336,7 +326,7 @@ where
                     parts: Some(parts),
                     buffer: Buffer::default(),
                     plan,
-                    inner: Some(self.take_ready_inner()),
+                    inner: Some(crate::config::take_ready(&mut self.inner)),
                     config,
                 }
             }

@@ -24,8 +24,8 @@ impl Write for Captured {
     }
 }
 
-#[tokio::test]
-async fn a_rejection_emits_one_event() {
+/// Captures every event of this thread, in plain text, while the guard lives.
+fn capture() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -33,7 +33,12 @@ async fn a_rejection_emits_one_event() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (captured, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_rejection_emits_one_event() {
+    let (captured, _guard) = capture();
 
     let seen = Seen::default();
     let service = PreflightLayer::new().layer(recording_service(seen.clone()));
@@ -65,14 +70,7 @@ async fn a_rejection_emits_one_event() {
 
 #[tokio::test]
 async fn a_report_only_disagreement_emits_one_warning_without_the_body() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = capture();
 
     let seen = Seen::default();
     let service = PreflightLayer::new()

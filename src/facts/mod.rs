@@ -42,7 +42,6 @@ mod store;
 
 use std::fmt;
 use std::future::Future;
-use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -228,14 +227,6 @@ impl<S> Facts<S> {
     /// Unwraps the inner service.
     pub fn into_inner(self) -> S {
         self.inner
-    }
-
-    fn take_ready_inner(&mut self) -> S
-    where
-        S: Clone,
-    {
-        let clone = self.inner.clone();
-        mem::replace(&mut self.inner, clone)
     }
 }
 
@@ -575,7 +566,7 @@ where
             .and_then(|h| h.to_str().ok())
             .map(str::to_owned);
         let exchange = Exchange::of(request.method(), request.uri(), host.as_deref());
-        let mut inner = self.take_ready_inner();
+        let mut inner = crate::config::take_ready(&mut self.inner);
         let knowledge = Arc::clone(&self.knowledge);
         Box::pin(async move {
             let Some(mut exchange) = exchange else {
@@ -661,7 +652,7 @@ mod reqwest_service {
 
         fn call(&mut self, request: reqwest::Request) -> Self::Future {
             let knowledge = Arc::clone(&self.knowledge);
-            let mut inner = self.take_ready_inner();
+            let mut inner = crate::config::take_ready(&mut self.inner);
             Box::pin(async move {
                 knowledge
                     .send(request, move |request| inner.call(request))

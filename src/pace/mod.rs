@@ -40,7 +40,6 @@ mod redis;
 
 use std::fmt;
 use std::future::Future;
-use std::mem;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -440,16 +439,6 @@ impl<S> Pace<S> {
     pub fn into_inner(self) -> S {
         self.inner
     }
-
-    /// The ready inner service, leaving a clone in its place: the request
-    /// goes to it after its wait.
-    fn take_ready_inner(&mut self) -> S
-    where
-        S: Clone,
-    {
-        let clone = self.inner.clone();
-        mem::replace(&mut self.inner, clone)
-    }
 }
 
 type Admission = Pin<Box<dyn Future<Output = Result<Admitted, Duration>> + Send>>;
@@ -476,7 +465,7 @@ where
             state: PaceState::Admitting {
                 admission,
                 request: Some(request),
-                inner: Some(self.take_ready_inner()),
+                inner: Some(crate::config::take_ready(&mut self.inner)),
                 resource: Some(resource),
             },
             pacer: Arc::clone(&self.pacer),
@@ -598,7 +587,7 @@ mod reqwest_service {
 
         fn call(&mut self, request: reqwest::Request) -> Self::Future {
             let pacer = Arc::clone(&self.pacer);
-            let mut inner = self.take_ready_inner();
+            let mut inner = crate::config::take_ready(&mut self.inner);
             Box::pin(async move {
                 pacer
                     .send(request, move |request| inner.call(request))
