@@ -16,7 +16,7 @@
 
 use http::StatusCode;
 
-use crate::FaceApiError;
+use crate::error::FaceApiError;
 
 /// One row of the error table: HTTP status, error code and message template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

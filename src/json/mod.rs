@@ -23,8 +23,7 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
-use crate::lexical::parse_int;
-use crate::rules::ids::{is_canonical_guid, is_guid};
+use crate::lexical::{is_canonical_guid, is_guid, parse_int};
 
 /// Why a body could not be read as an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

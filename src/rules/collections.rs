@@ -3,13 +3,13 @@
 //! their faces. Path IDs are checked in [`ids`](super::ids); listings in
 //! [`fields`](super::fields).
 
+use crate::error::FaceApiError;
 use crate::json::Object;
 use crate::router::{ApiVersion, Collection, Operation};
 use crate::rules::fields::{
     check_name_and_user_data, check_not_both_empty, check_recognition_model, check_user_data,
     MAX_FACE_USER_DATA_LEN, MAX_USER_DATA_LEN,
 };
-use crate::FaceApiError;
 
 /// JSON bodies of the collection operations (other than adding a face by URL).
 pub(crate) fn check_collection_body(

@@ -8,6 +8,7 @@
 //! are let through.
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::Object;
 use crate::router::{ApiVersion, Operation};
 use crate::rules::fields::{
@@ -15,7 +16,6 @@ use crate::rules::fields::{
 };
 use crate::rules::query::Query;
 use crate::rules::Options;
-use crate::FaceApiError;
 
 /// What this crate knows of a `returnFaceAttributes` item.
 #[derive(Clone, Copy, PartialEq, Eq)]

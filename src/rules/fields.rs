@@ -2,11 +2,11 @@
 //! model names, and the `start`/`top` of listings.
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::{Object, Shape};
 pub(crate) use crate::lexical::parse_int;
 use crate::rules::ids::is_guid;
 use crate::rules::query::Query;
-use crate::FaceApiError;
 
 /// `name`: 1 to 128 characters.
 pub(crate) const MAX_NAME_LEN: usize = 128;

@@ -1,10 +1,10 @@
 //! `POST /findsimilars`.
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::{Object, Shape, Value};
 use crate::rules::ids::is_guid;
 use crate::rules::recognition::{check_body_collection_id, check_face_ids, check_max_candidates};
-use crate::FaceApiError;
 
 const MAX_FACE_IDS: usize = 1000;
 const MAX_CANDIDATES: i64 = 1000;

@@ -1,8 +1,8 @@
 //! `POST /group`.
 
+use crate::error::FaceApiError;
 use crate::json::Object;
 use crate::rules::recognition::check_face_ids;
-use crate::FaceApiError;
 
 /// "Group API needs at least 2 candidate faces and 1000 at most."
 pub(crate) fn check_group(body: &Object<'_>) -> Result<(), FaceApiError> {

@@ -1,12 +1,12 @@
 //! `POST /identify`.
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::Object;
 use crate::router::ApiVersion;
 use crate::rules::recognition::{
     check_body_collection_id, check_face_ids, check_guid_array, check_max_candidates,
 };
-use crate::FaceApiError;
 
 const MAX_FACE_IDS: usize = 10;
 const MAX_CANDIDATES: i64 = 100;

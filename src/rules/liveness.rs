@@ -6,13 +6,13 @@
 use std::borrow::Cow;
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::{Object, Shape, Value};
 use crate::router::{ApiVersion, Operation};
 use crate::rules::fields::{longer_than, parse_int, top_in_range};
 use crate::rules::form::{read_form, Part};
 use crate::rules::image::check_image;
 use crate::rules::query::Query;
-use crate::FaceApiError;
 
 const MAX_DEVICE_CORRELATION_ID_LEN: usize = 64;
 /// `numberOfClientAttemptsAllowed`: `minimum`/`maximum` of the form field

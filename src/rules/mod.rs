@@ -26,11 +26,11 @@ mod verify;
 use http::{HeaderMap, Method};
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::{BodyError, Object};
 use crate::router::{
     self, ApiVersion, Collection, FaceOwner, Operation, PersonOwner, Route, SessionKind,
 };
-use crate::FaceApiError;
 
 use self::detect::Rect;
 use self::fields::Start;

@@ -2,6 +2,7 @@
 //! person groups. Path IDs, the recognition model segment and listings are
 //! checked with the other families'; this module holds the bodies.
 
+use crate::error::FaceApiError;
 use crate::json::{Object, Shape};
 use crate::router::{Collection, Operation, PersonOwner};
 use crate::rules::fields::{
@@ -9,7 +10,6 @@ use crate::rules::fields::{
     MAX_USER_DATA_LEN,
 };
 use crate::rules::recognition::check_guid_array;
-use crate::FaceApiError;
 
 pub(crate) fn check_person_directory_body(
     operation: Operation,

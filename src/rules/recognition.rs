@@ -1,9 +1,9 @@
 //! Body checks shared by identify, verify, find similar and group.
 
 use crate::catalogue::{self, Entry};
+use crate::error::FaceApiError;
 use crate::json::{Array, Object, Shape};
 use crate::rules::ids::{is_collection_id, is_guid};
-use crate::FaceApiError;
 
 /// A required array of face IDs, each a GUID (a non-GUID fails the service's
 /// binding, which answers "Request body is invalid."), with `min..=max`

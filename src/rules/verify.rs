@@ -1,10 +1,10 @@
 //! `POST /verify`: face to face, or face to person.
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::json::{Object, Shape};
 use crate::router::ApiVersion;
 use crate::rules::recognition::{check_body_collection_id, check_guid_field};
-use crate::FaceApiError;
 
 pub(crate) fn check_verify(version: ApiVersion, body: &Object<'_>) -> Result<(), FaceApiError> {
     if body.has("faceId1") || body.has("faceId2") {

@@ -6,8 +6,8 @@
 mod header;
 
 use crate::catalogue;
+use crate::error::FaceApiError;
 use crate::rules::detect::Rect;
-use crate::FaceApiError;
 
 /// Smallest image the service takes: "1KB", read as 1,000 bytes so that
 /// neither reading of the unit rejects what the other accepts.
