@@ -20,6 +20,7 @@ use crate::error::FaceApiError;
 
 /// One row of the error table: HTTP status, error code and message template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Entry {
     /// HTTP status code.
     pub status: u16,

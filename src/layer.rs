@@ -104,6 +104,7 @@ impl PreflightLayer {
     /// ```
     /// let layer = face_preflight::PreflightLayer::new().reject_with_error(true);
     /// ```
+    #[must_use]
     pub fn reject_with_error(self, enabled: bool) -> Self {
         self.update(|config| config.reject_with_error = enabled)
     }
@@ -111,6 +112,7 @@ impl PreflightLayer {
     /// Answer 401 to a request with neither `Ocp-Apim-Subscription-Key` nor
     /// `Authorization`. Off by default, since a layer further down the stack
     /// often adds the credentials.
+    #[must_use]
     pub fn require_credentials(self, enabled: bool) -> Self {
         self.update(|config| config.options.require_credentials = enabled)
     }
@@ -118,6 +120,7 @@ impl PreflightLayer {
     /// A path prefix before `/face/{version}/`, for endpoints served behind a
     /// gateway (e.g. `"/cognitive"` for `/cognitive/face/v1.2/detect`).
     /// Paths without the prefix are not checked.
+    #[must_use]
     pub fn path_prefix(self, prefix: impl Into<String>) -> Self {
         let prefix = prefix.into();
         let prefix = prefix.trim_end_matches('/').to_owned();
@@ -127,6 +130,7 @@ impl PreflightLayer {
     /// Let the limited-access detect attributes (age, smile, facialHair,
     /// hair, makeup) through, for resources Microsoft approved for them.
     /// Off by default. Retired attributes (emotion, gender) stay refused.
+    #[must_use]
     pub fn allow_limited_attributes(self, enabled: bool) -> Self {
         self.update(|config| config.options.allow_limited_attributes = enabled)
     }
@@ -150,6 +154,7 @@ impl PreflightLayer {
     /// let error = PreflightLayer::new().judge_newer_versions(true).check(&request).unwrap_err();
     /// assert_eq!(error.message(), "The length of faceIds is not in a valid range.");
     /// ```
+    #[must_use]
     pub fn judge_newer_versions(self, enabled: bool) -> Self {
         self.update(|config| config.options.judge_newer_versions = enabled)
     }
@@ -180,6 +185,7 @@ impl PreflightLayer {
     /// let stats = layer.stats();
     /// # let _ = stats;
     /// ```
+    #[must_use]
     pub fn report_only(self, enabled: bool) -> Self {
         self.update(|config| config.report_only = enabled)
     }
@@ -200,6 +206,7 @@ impl PreflightLayer {
     /// assert!(layer.check(&request).is_ok());
     /// assert!(PreflightLayer::new().check(&request).is_err());
     /// ```
+    #[must_use]
     pub fn allow(self, entry: &Entry) -> Self {
         let entry = *entry;
         self.update(|config| {
@@ -212,6 +219,7 @@ impl PreflightLayer {
     /// Calls `callback` with every report-only comparison (see
     /// [`report_only`](Self::report_only)), for users who export elsewhere.
     /// It runs on the task that reads the response: keep it short.
+    #[must_use]
     pub fn on_verdict<F>(self, callback: F) -> Self
     where
         F: Fn(&Verdict<'_>) + Send + Sync + 'static,

@@ -20,6 +20,7 @@
 //!
 //! As tower middleware, see [`PreflightLayer`].
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod catalogue;
@@ -27,14 +28,17 @@ mod check;
 mod config;
 mod error;
 #[cfg(feature = "facts")]
+#[cfg_attr(docsrs, doc(cfg(feature = "facts")))]
 pub mod facts;
 mod integrations;
 mod json;
 mod layer;
 mod lexical;
 #[cfg(feature = "pace")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pace")))]
 pub mod pace;
 #[cfg(feature = "proxy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod proxy;
 #[cfg(feature = "redis")]
 mod redis_link;
@@ -49,8 +53,10 @@ pub use layer::{Preflight, PreflightLayer, ResponseBody, ResponseFuture};
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use integrations::reqwest::ReqwestResponseFuture;
 #[cfg(feature = "reqwest-middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest-middleware")))]
 pub use integrations::reqwest_middleware::PreflightMiddleware;
 
 /// The README's examples, compiled by `cargo test --doc`.

@@ -157,6 +157,7 @@ fn version_key(segment: &str) -> Option<(u32, u32, bool, u32)> {
 
 /// A collection that has an ID of the form `^[a-z0-9-_]{1,64}$` in its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Collection {
     /// `/facelists/{faceListId}`
     FaceList,
@@ -172,6 +173,7 @@ pub enum Collection {
 
 /// Where persons live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PersonOwner {
     /// `/persongroups/{id}/persons`
     PersonGroup,
@@ -183,6 +185,7 @@ pub enum PersonOwner {
 
 /// Where persisted faces live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FaceOwner {
     /// `/facelists/{id}/persistedfaces`
     FaceList,
@@ -198,6 +201,7 @@ pub enum FaceOwner {
 
 /// The two kinds of liveness session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum SessionKind {
     /// `detectLiveness` sessions.
     Liveness,
@@ -208,30 +212,51 @@ pub enum SessionKind {
 /// One Face operation. Operations that share a shape across collections carry
 /// the collection, so that one rule serves them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[allow(missing_docs)]
+#[non_exhaustive]
 pub enum Operation {
     /// `POST /detect` (image, URL or session image body).
     Detect,
+    /// `POST /identify`
     Identify,
+    /// `POST /verify`
     Verify,
+    /// `POST /findsimilars`
     FindSimilar,
+    /// `POST /group`
     Group,
+    /// `GET /{collections}`
     ListCollections(Collection),
+    /// `PUT /{collections}/{id}`
     CreateCollection(Collection),
+    /// `GET /{collections}/{id}`
     GetCollection(Collection),
+    /// `PATCH /{collections}/{id}`
     UpdateCollection(Collection),
+    /// `DELETE /{collections}/{id}`
     DeleteCollection(Collection),
+    /// `POST /{collections}/{id}/train`
     TrainCollection(Collection),
+    /// `GET /{collections}/{id}/training`
     GetTrainingStatus(Collection),
+    /// `GET …/persons`
     ListPersons(PersonOwner),
+    /// `POST …/persons`
     CreatePerson(PersonOwner),
+    /// `GET …/persons/{personId}`
     GetPerson(PersonOwner),
+    /// `PATCH …/persons/{personId}`
     UpdatePerson(PersonOwner),
+    /// `DELETE …/persons/{personId}`
     DeletePerson(PersonOwner),
+    /// `GET …/persistedfaces`
     ListFaces(FaceOwner),
+    /// `POST …/persistedfaces` (image or URL body)
     AddFace(FaceOwner),
+    /// `GET …/persistedfaces/{persistedFaceId}`
     GetFace(FaceOwner),
+    /// `PATCH …/persistedfaces/{persistedFaceId}`
     UpdateFace(FaceOwner),
+    /// `DELETE …/persistedfaces/{persistedFaceId}`
     DeleteFace(FaceOwner),
     /// `GET /persons/{personId}/dynamicPersonGroupReferences`
     ListDynamicPersonGroupReferences,
@@ -239,17 +264,29 @@ pub enum Operation {
     ListDynamicPersonGroupPersons,
     /// `GET /operations/{operationId}`
     GetOperationResult,
+    /// `POST` a liveness session
     CreateSession(SessionKind),
+    /// `GET` the liveness sessions (previews)
     ListSessions(SessionKind),
+    /// `GET` a liveness session
     GetSession(SessionKind),
+    /// `DELETE` a liveness session
     DeleteSession(SessionKind),
+    /// `GET` a session's audit entries (previews)
     ListSessionAuditEntries(SessionKind),
+    /// `GET` a session image
     GetSessionImage,
+    /// `POST /snapshots` (v1.0)
     TakeSnapshot,
+    /// `GET /snapshots` (v1.0)
     ListSnapshots,
+    /// `GET /snapshots/{id}` (v1.0)
     GetSnapshot,
+    /// `PATCH /snapshots/{id}` (v1.0)
     UpdateSnapshot,
+    /// `DELETE /snapshots/{id}` (v1.0)
     DeleteSnapshot,
+    /// `POST /snapshots/{id}/apply` (v1.0)
     ApplySnapshot,
     /// `GET /settings` (v1.3-preview.1)
     GetSettings,
