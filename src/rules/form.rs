@@ -14,10 +14,21 @@ pub(crate) struct Part {
     pub bytes: Bytes,
 }
 
-/// The parts of a `multipart/form-data` body, or `None` when the body or its
-/// boundary is malformed.
-pub(crate) fn read_form(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
-    let boundary = multer::parse_boundary(content_type).ok()?;
+/// What reading a form found.
+pub(crate) enum Form {
+    Parts(Vec<Part>),
+    /// The body or its boundary is malformed.
+    Malformed,
+    /// The reader did not finish on the in-memory body (it never has; if it
+    /// ever did, the form is left to the service rather than refused).
+    Undecided,
+}
+
+/// The parts of a `multipart/form-data` body.
+pub(crate) fn read_form(content_type: &str, body: &[u8]) -> Form {
+    let Ok(boundary) = multer::parse_boundary(content_type) else {
+        return Form::Malformed;
+    };
     // multer reads from a stream of owned chunks and buffers them itself.
     let chunk = Bytes::copy_from_slice(body);
     let stream = futures_util::stream::once(std::future::ready(Ok::<_, Infallible>(chunk)));
@@ -36,14 +47,14 @@ pub(crate) fn read_form(content_type: &str, body: &[u8]) -> Option<Vec<Part>> {
         }
         Some(parts)
     };
-    // The whole body is already in memory, so every poll is ready at once.
-    poll_once(read).flatten()
-}
-
-fn poll_once<F: Future>(future: F) -> Option<F::Output> {
-    let future = pin!(future);
-    match future.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
+    // The whole body is already in memory, so a poll is ready at once; a
+    // few more polls cover a reader that yields once on the way.
+    let mut read = pin!(read);
+    let mut context = Context::from_waker(Waker::noop());
+    for _ in 0..8 {
+        if let Poll::Ready(parts) = read.as_mut().poll(&mut context) {
+            return parts.map_or(Form::Malformed, Form::Parts);
+        }
     }
+    Form::Undecided
 }

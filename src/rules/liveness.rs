@@ -10,7 +10,7 @@ use crate::error::FaceApiError;
 use crate::json::{Object, Shape, Value};
 use crate::router::{ApiVersion, Operation};
 use crate::rules::fields::{longer_than, parse_int, top_in_range};
-use crate::rules::form::{read_form, Part};
+use crate::rules::form::{read_form, Form, Part};
 use crate::rules::image::check_image;
 use crate::rules::query::Query;
 
@@ -146,7 +146,11 @@ pub(crate) fn check_create_session_form(
     content_type: &str,
     body: &[u8],
 ) -> Result<(), FaceApiError> {
-    let parts = read_form(content_type, body).ok_or_else(shape_error)?;
+    let parts = match read_form(content_type, body) {
+        Form::Parts(parts) => parts,
+        Form::Malformed => return Err(shape_error()),
+        Form::Undecided => return Ok(()),
+    };
     let part = |name: &str| {
         parts
             .iter()
