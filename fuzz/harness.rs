@@ -1,5 +1,5 @@
 //! Turns fuzzer bytes into requests and checks what must hold for every
-//! input. Shared by the fuzz targets and by `tests/fuzz_regressions.rs`,
+//! input. Shared by the fuzz targets and by `tests/all/fuzz_regressions.rs`,
 //! which replays the committed inputs.
 
 use std::future::Future;

@@ -7,9 +7,7 @@
 //! that it does and with the same size: the variant is legal for a real
 //! decoder, not just for this crate.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use face_preflight::catalogue;
 use image::ImageFormat;
 

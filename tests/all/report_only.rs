@@ -3,15 +3,13 @@
 //! what each test tells it; the marks on local answers; rule switches.
 #![cfg(all(feature = "reqwest", feature = "reqwest-middleware"))]
 
-mod common;
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::catalogue::{self, Entry};
 use face_preflight::report::{Outcome, StatsSnapshot};
 use face_preflight::router::Operation;

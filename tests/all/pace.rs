@@ -3,15 +3,13 @@
 //! per person; then reqwest and reqwest-middleware over loopback.
 #![cfg(feature = "pace")]
 
-mod common;
-
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::pace::{PaceLayer, Rate, Tier};
 use face_preflight::{catalogue, LocalRejection};
 use http::{Request, Response};

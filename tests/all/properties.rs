@@ -1,10 +1,8 @@
 //! Property tests: valid requests pass and arrive unchanged; mutated and
 //! arbitrary requests get `Ok` or a documented error, deterministically.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::{catalogue, check, FaceApiError, PreflightLayer};
 use http::{Method, Request};
 use http_body_util::BodyExt;

@@ -5,16 +5,14 @@
 //! every uncertain case reaches the stand-in.
 #![cfg(feature = "facts")]
 
-mod common;
-
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::catalogue::{self, Entry};
 use face_preflight::facts::FactsLayer;
 use face_preflight::LocalRejection;
@@ -684,7 +682,7 @@ mod shared_through_redis {
         .await;
         let old = detect(&second, &stand_in, "").await;
         // The writes go out in the background.
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
 
         let incompatible = &catalogue::RECOGNITION_MODEL_INCOMPATIBLE;
         // The second never saw `face`, the first never saw `legacy` or `old`.

@@ -1,8 +1,6 @@
 //! Identify, verify, find similar and group.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use face_preflight::catalogue;
 
 const VERSIONS: [&str; 4] = ["v1.0", "v1.1-preview.1", "v1.2-preview.1", "v1.2"];

@@ -2,12 +2,10 @@
 //! operation, status and code.
 #![cfg(feature = "tracing")]
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use crate::common::*;
 use face_preflight::PreflightLayer;
 use tower::{Layer, ServiceExt};
 

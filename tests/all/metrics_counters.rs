@@ -3,10 +3,8 @@
 //! debugging recorder, as any exporter would receive them).
 #![cfg(feature = "metrics")]
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::PreflightLayer;
 use http::Response;
 use http_body_util::{BodyExt, Full};

@@ -1,14 +1,12 @@
 //! `PreflightLayer` around a counting inner service.
 
-mod common;
-
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::{catalogue, FaceApiError, PreflightLayer};
 use http::{Method, Request};
 use http_body::{Body, Frame};

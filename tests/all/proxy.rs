@@ -4,15 +4,13 @@
 //! `.ci/run`: `tests/python/sdk_through_proxy.py`.)
 #![cfg(feature = "proxy")]
 
-mod common;
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{assert_response, guids, image_of};
 use bytes::Bytes;
-use common::{assert_response, guids, image_of};
 use face_preflight::catalogue;
 use face_preflight::proxy::{Proxy, ProxyConfig};
 use http::HeaderMap;

@@ -2,16 +2,14 @@
 //! client, each against a hyper server that records what reaches it.
 #![cfg(all(feature = "reqwest", feature = "reqwest-middleware"))]
 
-mod common;
-
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::{assert_response, guids, image_of, GUID};
 use bytes::Bytes;
-use common::{assert_response, guids, image_of, GUID};
 use face_preflight::catalogue::{self, Entry};
 use face_preflight::{FaceApiError, PreflightLayer, PreflightMiddleware};
 use http::{HeaderMap, Method};

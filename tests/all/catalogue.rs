@@ -6,7 +6,7 @@ use face_preflight::FaceApiError;
 
 /// (status, code, message) of every row of the table, as written.
 fn table_rows() -> Vec<(u16, String, String)> {
-    let table = include_str!("data/face-api-error-codes.md");
+    let table = include_str!("../data/face-api-error-codes.md");
     table
         .lines()
         .filter_map(|line| {

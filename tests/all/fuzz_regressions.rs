@@ -2,9 +2,7 @@
 //! interesting cases the fuzzers found) through the fuzz targets' own
 //! invariants, so that they stay fixed.
 
-mod common;
-
-#[path = "../fuzz/harness.rs"]
+#[path = "../../fuzz/harness.rs"]
 mod harness;
 
 use std::path::Path;
@@ -73,10 +71,10 @@ fn write_fuzz_seeds() {
         .enumerate()
     {
         let mut data = vec![0, 0, 40, 30];
-        data.extend(common::image_of(format, 40, 30));
+        data.extend(crate::common::image_of(format, 40, 30));
         write("image_header", &format!("seed-{i}"), &data);
     }
-    let g = common::GUID;
+    let g = crate::common::GUID;
     let requests: [(u8, u8, u8, String, String); 8] = [
         (1, 0, 3, "identify".into(), format!(r#"{{"faceIds":["{g}"],"personGroupId":"g","confidenceThreshold":0.5}}"#)),
         (1, 0, 3, "findsimilars".into(), format!(r#"{{"faceId":"{g}","faceIds":["{g}"],"mode":"matchFace"}}"#)),
@@ -94,7 +92,7 @@ fn write_fuzz_seeds() {
         data.extend(body.as_bytes());
         write("check_request", &format!("seed-{i}"), &data);
     }
-    let image = common::image_of(Jpeg, 40, 40);
+    let image = crate::common::image_of(Jpeg, 40, 40);
     for (version, parts) in [
         (
             1u8,

@@ -1,8 +1,6 @@
 //! Image bodies, image URLs and the query of detect and add-face.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use face_preflight::{catalogue, PreflightLayer, MAX_IMAGE_BYTES};
 use http::Method;
 use image::ImageFormat;

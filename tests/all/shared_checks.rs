@@ -1,8 +1,6 @@
 //! The shared checks of every family, through `check`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use face_preflight::catalogue;
 use http::Method;
 

@@ -1,9 +1,7 @@
 //! Liveness and liveness-with-verify sessions.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::catalogue;
 use http::{Method, Request};
 use image::ImageFormat;

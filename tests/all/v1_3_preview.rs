@@ -2,10 +2,8 @@
 //! specification, single faults per family, the new liveness fields and
 //! settings operations, and the opt-in for versions newer than the crate.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::catalogue;
 use face_preflight::router::{self, ApiVersion, Operation};
 use face_preflight::PreflightLayer;

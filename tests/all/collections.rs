@@ -1,10 +1,8 @@
 //! Face lists, large face lists, person groups, large person groups and
 //! Person Directory.
 
-mod common;
-
+use crate::common::*;
 use bytes::Bytes;
-use common::*;
 use face_preflight::{catalogue, PreflightLayer};
 use http::Request;
 use tower::{Layer, ServiceExt};

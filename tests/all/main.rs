@@ -1,0 +1,26 @@
+//! The integration tests, one module per family or concern, linked into one
+//! binary. Two stay apart: `tests/memory.rs` installs its own global
+//! allocator, and `tests/pace_redis.rs` measures real time against a real
+//! Redis and must not share the cores with the rest.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod catalogue;
+mod collections;
+mod end_to_end;
+mod facts;
+mod fuzz_regressions;
+mod image_variants;
+mod images;
+mod layer;
+mod liveness;
+mod metrics_counters;
+mod pace;
+mod properties;
+mod proxy;
+mod recognition;
+mod report_only;
+mod shared_checks;
+mod tracing_events;
+mod v1_3_preview;
