@@ -591,10 +591,8 @@ where
                 return Ok(local_answer::<Full<Bytes>>(error).map(ResponseBody::rejection));
             }
             let response = inner.call(request).await.map_err(Into::into)?;
-            Ok(match knowledge.learn(exchange, response.status()) {
-                Some(tap) => response.map(|body| ResponseBody::tapped(body, tap)),
-                None => response.map(ResponseBody::inner),
-            })
+            let tap = knowledge.learn(exchange, response.status());
+            Ok(response.map(|body| ResponseBody::with_tap(body, tap)))
         })
     }
 }

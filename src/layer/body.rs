@@ -37,6 +37,14 @@ impl<B> ResponseBody<B> {
         }
     }
 
+    /// The inner body, read along by `tap` if there is one.
+    pub(crate) fn with_tap(body: B, tap: Option<Tap>) -> Self {
+        match tap {
+            Some(tap) => Self::tapped(body, tap),
+            None => Self::inner(body),
+        }
+    }
+
     pub(crate) fn tapped(body: B, tap: Tap) -> Self {
         Self {
             kind: Kind::Tapped {

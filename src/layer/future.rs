@@ -141,10 +141,7 @@ where
                     let tap = pending
                         .take()
                         .and_then(|p| p.settle(response.status(), &response.body().size_hint()));
-                    return Poll::Ready(Ok(match tap {
-                        Some(tap) => response.map(|body| ResponseBody::tapped(body, tap)),
-                        None => response.map(ResponseBody::inner),
-                    }));
+                    return Poll::Ready(Ok(response.map(|body| ResponseBody::with_tap(body, tap))));
                 }
                 StateProj::Rejected {
                     error,

@@ -553,10 +553,7 @@ where
                     let tap = this
                         .pacer
                         .learn(resource, response.status(), response.headers());
-                    return Poll::Ready(Ok(match tap {
-                        Some(tap) => response.map(|body| ResponseBody::tapped(body, tap)),
-                        None => response.map(ResponseBody::inner),
-                    }));
+                    return Poll::Ready(Ok(response.map(|body| ResponseBody::with_tap(body, tap))));
                 }
             };
             this.state.set(next);
