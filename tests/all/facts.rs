@@ -34,7 +34,7 @@ struct StandIn {
 fn error(entry: &Entry) -> (u16, String) {
     let error = face_preflight::FaceApiError::from(*entry);
     (
-        entry.status,
+        entry.status.as_u16(),
         String::from_utf8(error.to_json().to_vec()).unwrap(),
     )
 }

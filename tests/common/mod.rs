@@ -112,7 +112,7 @@ pub fn assert_rejects(request: &Request<Bytes>, entry: &Entry) {
 pub fn assert_error(error: &FaceApiError, entry: &Entry) {
     assert_eq!(
         (error.status().as_u16(), error.code(), error.message()),
-        (entry.status, entry.code, entry.message),
+        (entry.status.as_u16(), entry.code, entry.message),
     );
 }
 
