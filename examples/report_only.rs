@@ -116,7 +116,8 @@ async fn main() -> Result<(), BoxError> {
 
 /// The stand-in's answer to one request.
 fn answer(method: &str, path: &str, query: &str, body: &[u8]) -> (u16, Bytes) {
-    let error = |entry: catalogue::Entry| (entry.status.as_u16(), FaceApiError::from(entry).to_json());
+    let error =
+        |entry: catalogue::Entry| (entry.status.as_u16(), FaceApiError::from(entry).to_json());
     if path.contains("/persongroups") && method == "GET" {
         // "Relaxed" here: any top up to 2,000 is fine.
         let top_ok = query

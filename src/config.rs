@@ -125,7 +125,7 @@ impl Config {
             None => path,
         };
         router::route_versions(method, path, self.options.judge_newer_versions)
-            .map(|route| route.operation)
+            .map(|matched| matched.route.operation)
     }
 
     /// Counts and traces a local answer sent in place of the service's.

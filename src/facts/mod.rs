@@ -259,7 +259,7 @@ impl Exchange {
             .windows(6)
             .position(|w| w.eq_ignore_ascii_case(b"/face/"))?;
         let (prefix, face_path) = path.split_at(start);
-        let route = router::route_versions(method, face_path, true)?;
+        let route = router::route_versions(method, face_path, true)?.route;
         use Operation::*;
         let relevant = matches!(
             route.operation,

@@ -52,7 +52,7 @@ pub(crate) fn conflict_target(resource: &str, method: &Method, path: &str) -> Op
         .windows(6)
         .position(|w| w.eq_ignore_ascii_case(b"/face/"))?;
     let face_path = path.get(start..)?;
-    let route = router::route_versions(method, face_path, true)?;
+    let route = router::route_versions(method, face_path, true)?.route;
     if !matches!(
         route.operation,
         Operation::AddFace(_) | Operation::DeleteFace(_)

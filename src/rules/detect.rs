@@ -7,15 +7,14 @@
 //! or recognition_04. Cells the sources leave open (mask with detection_01)
 //! are let through.
 
-use crate::catalogue;
-use crate::error::FaceApiError;
+use crate::catalogue::{self, Entry};
 use crate::json::Object;
-use crate::router::{ApiVersion, Operation};
+use crate::router::ApiVersion;
 use crate::rules::fields::{
     is_detection_model, is_recognition_model, longer_than, parse_int, MAX_FACE_USER_DATA_LEN,
 };
 use crate::rules::query::Query;
-use crate::rules::Options;
+use crate::rules::{Options, Rejection, Verdict};
 
 /// What this crate knows of a `returnFaceAttributes` item.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -86,14 +85,14 @@ impl Rect {
 }
 
 /// Query of `POST /detect`.
-pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result<(), FaceApiError> {
+pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result<(), Entry> {
     let detection_model = query.get("detectionModel");
     let detection_model = detection_model
         .as_deref()
         .map(str::trim)
         .filter(|m| !m.is_empty());
     if detection_model.is_some_and(|m| !is_detection_model(m)) {
-        return Err(catalogue::DETECTION_MODEL_INVALID.into());
+        return Err(catalogue::DETECTION_MODEL_INVALID);
     }
     let recognition_model = query.get("recognitionModel");
     let recognition_model = recognition_model
@@ -101,7 +100,7 @@ pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result
         .map(str::trim)
         .filter(|m| !m.is_empty());
     if recognition_model.is_some_and(|m| !is_recognition_model(m)) {
-        return Err(catalogue::RECOGNITION_MODEL_INVALID.into());
+        return Err(catalogue::RECOGNITION_MODEL_INVALID);
     }
     // detection_01 is the default of every version.
     let detection_model = detection_model.unwrap_or("detection_01");
@@ -116,7 +115,7 @@ pub(crate) fn check_detect_query(query: &Query<'_>, options: &Options) -> Result
     if query.flag("returnFaceLandmarks") == Some(true)
         && detection_model.eq_ignore_ascii_case("detection_02")
     {
-        return Err(catalogue::LANDMARKS_NOT_SUPPORTED_BY_DETECTION_02.into());
+        return Err(catalogue::LANDMARKS_NOT_SUPPORTED_BY_DETECTION_02);
     }
     Ok(())
 }
@@ -126,14 +125,14 @@ fn check_attributes(
     detection_model: &str,
     recognition_model: Option<&str>,
     options: &Options,
-) -> Result<(), FaceApiError> {
+) -> Result<(), Entry> {
     let mut kinds = [Attribute::Other; 16];
     let mut count = 0;
     for name in attributes {
         let kind = attribute(name).ok_or(catalogue::RETURN_FACE_ATTRIBUTES_INVALID)?;
         let approved = options.allow_limited_attributes && kind == Attribute::Limited;
         if matches!(kind, Attribute::Limited | Attribute::Retired) && !approved {
-            return Err(catalogue::ATTRIBUTES_DEPRECATED.into());
+            return Err(catalogue::ATTRIBUTES_DEPRECATED);
         }
         if let Some(slot) = kinds.get_mut(count) {
             *slot = kind;
@@ -145,7 +144,7 @@ fn check_attributes(
         return Ok(());
     }
     if detection_model.eq_ignore_ascii_case("detection_02") {
-        return Err(catalogue::ATTRIBUTES_NOT_SUPPORTED_BY_DETECTION_02.into());
+        return Err(catalogue::ATTRIBUTES_NOT_SUPPORTED_BY_DETECTION_02);
     }
     // (More than 16 items: the rest are still known and allowed above; the
     // model rules below judge the first 16, a miss at worst.)
@@ -156,7 +155,7 @@ fn check_attributes(
     {
         // The service answers "Only face attributes '…' are supported by
         // detection_03.", which the table lacks; its closest row is this one.
-        return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID.into());
+        return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID);
     }
     // Only an explicit older model is refused: whether the default
     // (recognition_01) is refused is not documented.
@@ -164,46 +163,46 @@ fn check_attributes(
         m.eq_ignore_ascii_case("recognition_01") || m.eq_ignore_ascii_case("recognition_02")
     });
     if old_recognition_model && kinds.contains(&Attribute::Quality) {
-        return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID.into());
+        return Err(catalogue::RETURN_FACE_ATTRIBUTES_INVALID);
     }
     Ok(())
 }
 
 /// Query of the add-face operations; returns `targetFace` for the image check.
-pub(crate) fn check_add_face_query(query: &Query<'_>) -> Result<Option<Rect>, FaceApiError> {
+pub(crate) fn check_add_face_query(query: &Query<'_>) -> Result<Option<Rect>, Entry> {
     if let Some(model) = query.get("detectionModel") {
         let model = model.trim();
         if !model.is_empty() && !is_detection_model(model) {
-            return Err(catalogue::DETECTION_MODEL_INVALID.into());
+            return Err(catalogue::DETECTION_MODEL_INVALID);
         }
     }
     if let Some(user_data) = query.get("userData") {
         if longer_than(&user_data, MAX_FACE_USER_DATA_LEN) {
-            return Err(catalogue::USER_DATA_TOO_LONG.into());
+            return Err(catalogue::USER_DATA_TOO_LONG);
         }
     }
     match query.get("targetFace") {
         Some(value) if !value.trim().is_empty() => Rect::parse(&value)
             .map(Some)
-            .ok_or_else(|| catalogue::TARGET_FACE_INVALID.into()),
+            .ok_or(catalogue::TARGET_FACE_INVALID),
         _ => Ok(None),
     }
 }
 
-/// A JSON body of detect or add-face: `{"url": …}`, or for detect from
-/// v1.2-preview.1 on also `{"sessionImageId": …}`.
-pub(crate) fn check_url_body(
-    operation: Operation,
-    version: ApiVersion,
-    body: &Object<'_>,
-) -> Result<(), FaceApiError> {
-    let session_images = operation == Operation::Detect && version.has_session_images();
-    if session_images && !body.has("url") && body.has("sessionImageId") {
+/// The JSON body of detect: `{"url": …}`, or from v1.2-preview.1 on also
+/// `{"sessionImageId": …}`.
+pub(crate) fn check_detect_source(version: ApiVersion, body: &Object<'_>) -> Verdict {
+    if version.has_session_images() && !body.has("url") && body.has("sessionImageId") {
         body.str("sessionImageId")?;
         return Ok(());
     }
+    check_image_url(version, body)
+}
+
+/// The JSON body of an add-face operation: `{"url": …}`.
+pub(crate) fn check_image_url(_: ApiVersion, body: &Object<'_>) -> Verdict {
     match body.str("url")? {
-        None => Err(catalogue::REQUEST_BODY_INVALID.into()),
+        None => Err(Rejection::Shape),
         Some(url) if !is_image_url(url) => Err(catalogue::IMAGE_URL_INVALID.into()),
         Some(_) => Ok(()),
     }

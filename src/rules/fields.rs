@@ -1,12 +1,12 @@
 //! Checks of fields that appear in many operations: `name`, `userData`,
 //! model names, and the `start`/`top` of listings.
 
-use crate::catalogue;
-use crate::error::FaceApiError;
+use crate::catalogue::{self, Entry};
 use crate::json::{Object, Shape};
 pub(crate) use crate::lexical::parse_int;
 use crate::rules::ids::is_guid;
 use crate::rules::query::Query;
+use crate::rules::Verdict;
 
 /// `name`: 1 to 128 characters.
 pub(crate) const MAX_NAME_LEN: usize = 128;
@@ -50,7 +50,7 @@ pub(crate) fn check_name_and_user_data(
     body: &Object<'_>,
     name_required: bool,
     max_user_data: usize,
-) -> Result<(), FaceApiError> {
+) -> Verdict {
     match body.str("name")? {
         None if name_required => return Err(Shape.into()),
         Some("") => return Err(catalogue::NAME_EMPTY.into()),
@@ -63,7 +63,7 @@ pub(crate) fn check_name_and_user_data(
 }
 
 /// `userData` no longer than `max` characters.
-pub(crate) fn check_user_data(body: &Object<'_>, max: usize) -> Result<(), FaceApiError> {
+pub(crate) fn check_user_data(body: &Object<'_>, max: usize) -> Verdict {
     match body.str("userData")? {
         Some(data) if longer_than(data, max) => Err(catalogue::USER_DATA_TOO_LONG.into()),
         _ => Ok(()),
@@ -71,7 +71,7 @@ pub(crate) fn check_user_data(body: &Object<'_>, max: usize) -> Result<(), FaceA
 }
 
 /// `recognitionModel` in a body, if present, is a documented name.
-pub(crate) fn check_recognition_model(body: &Object<'_>) -> Result<(), FaceApiError> {
+pub(crate) fn check_recognition_model(body: &Object<'_>) -> Verdict {
     match body.enum_text("recognitionModel")? {
         Some(model) if !is_recognition_model(model) => {
             Err(catalogue::RECOGNITION_MODEL_INVALID.into())
@@ -82,7 +82,7 @@ pub(crate) fn check_recognition_model(body: &Object<'_>) -> Result<(), FaceApiEr
 
 /// An update body where the table documents "Both 'name' and 'userData' are
 /// empty.": one of the two must be there and not empty.
-pub(crate) fn check_not_both_empty(body: &Object<'_>) -> Result<(), FaceApiError> {
+pub(crate) fn check_not_both_empty(body: &Object<'_>) -> Verdict {
     let empty =
         |field: &str| -> Result<bool, Shape> { Ok(body.str(field)?.is_none_or(str::is_empty)) };
     if empty("name")? && empty("userData")? {
@@ -101,20 +101,20 @@ pub(crate) enum Start {
 }
 
 /// `start` and `top` of a listing.
-pub(crate) fn check_listing(query: &Query<'_>, start: Start) -> Result<(), FaceApiError> {
+pub(crate) fn check_listing(query: &Query<'_>, start: Start) -> Result<(), Entry> {
     if let Some(value) = query.get("start") {
         match start {
             Start::Id if longer_than(&value, MAX_START_LEN) => {
-                return Err(catalogue::START_TOO_LONG.into())
+                return Err(catalogue::START_TOO_LONG)
             }
             Start::PersonId if !value.is_empty() && !is_guid(&value) => {
-                return Err(catalogue::START_NOT_VALID_PERSON_ID.into())
+                return Err(catalogue::START_NOT_VALID_PERSON_ID)
             }
             _ => {}
         }
     }
     if !top_in_range(query) {
-        return Err(catalogue::TOP_INVALID.into());
+        return Err(catalogue::TOP_INVALID);
     }
     Ok(())
 }
@@ -127,12 +127,6 @@ pub(crate) fn top_in_range(query: &Query<'_>) -> bool {
             parse_int(&top).is_some_and(|top| (1..=1000).contains(&top))
         }
         _ => true,
-    }
-}
-
-impl From<Shape> for FaceApiError {
-    fn from(_: Shape) -> Self {
-        catalogue::REQUEST_BODY_INVALID.into()
     }
 }
 

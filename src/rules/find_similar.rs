@@ -1,15 +1,16 @@
 //! `POST /findsimilars`.
 
 use crate::catalogue;
-use crate::error::FaceApiError;
 use crate::json::{Object, Shape, Value};
+use crate::router::ApiVersion;
 use crate::rules::ids::is_guid;
 use crate::rules::recognition::{check_body_collection_id, check_face_ids, check_max_candidates};
+use crate::rules::Verdict;
 
 const MAX_FACE_IDS: usize = 1000;
 const MAX_CANDIDATES: i64 = 1000;
 
-pub(crate) fn check_find_similar(body: &Object<'_>) -> Result<(), FaceApiError> {
+pub(crate) fn check_find_similar(_: ApiVersion, body: &Object<'_>) -> Verdict {
     let face_id = body.str("faceId")?.ok_or(Shape)?;
     if !is_guid(face_id) {
         return Err(Shape.into());

@@ -1,17 +1,17 @@
 //! `POST /identify`.
 
 use crate::catalogue;
-use crate::error::FaceApiError;
 use crate::json::Object;
 use crate::router::ApiVersion;
 use crate::rules::recognition::{
     check_body_collection_id, check_face_ids, check_guid_array, check_max_candidates,
 };
+use crate::rules::Verdict;
 
 const MAX_FACE_IDS: usize = 10;
 const MAX_CANDIDATES: i64 = 100;
 
-pub(crate) fn check_identify(version: ApiVersion, body: &Object<'_>) -> Result<(), FaceApiError> {
+pub(crate) fn check_identify(version: ApiVersion, body: &Object<'_>) -> Verdict {
     check_face_ids(body, "faceIds", 1, MAX_FACE_IDS)?;
     check_scope(version, body)?;
     check_body_collection_id(body, "personGroupId", catalogue::PERSON_GROUP_ID_INVALID)?;
@@ -42,7 +42,7 @@ pub(crate) fn check_identify(version: ApiVersion, body: &Object<'_>) -> Result<(
 /// Exactly one identification scope. v1.0 knows person groups and large
 /// person groups only; later versions add dynamic person groups and
 /// Person Directory `personIds`.
-fn check_scope(version: ApiVersion, body: &Object<'_>) -> Result<(), FaceApiError> {
+fn check_scope(version: ApiVersion, body: &Object<'_>) -> Verdict {
     // A scope field of the wrong JSON type fails binding before any scope rule.
     for field in [
         "personGroupId",

@@ -6,9 +6,8 @@ use std::borrow::Cow;
 use percent_encoding::percent_decode_str;
 
 use crate::catalogue::{self, Entry};
-use crate::error::FaceApiError;
 pub(crate) use crate::lexical::is_guid;
-use crate::router::{Collection, FaceOwner, Operation, PersonOwner, Route};
+use crate::router::{Collection, Matched, Operation};
 
 /// Longest collection ID the service accepts.
 const MAX_COLLECTION_ID_LEN: usize = 64;
@@ -36,8 +35,7 @@ fn decoded(segment: &str) -> Cow<'_, str> {
 /// its persons and faces, training) answers 404 "…NotFound" with the same
 /// message, as the table lists both and the service was seen answering
 /// BadArgument on create. Dynamic person groups have one documented row.
-fn collection_id_error(operation: Operation, collection: Collection) -> Entry {
-    let creating = matches!(operation, Operation::CreateCollection(_));
+fn collection_id_error(collection: Collection, creating: bool) -> Entry {
     match (collection, creating) {
         (Collection::PersonGroup, true) => catalogue::PERSON_GROUP_ID_INVALID,
         (Collection::PersonGroup, false) => catalogue::PERSON_GROUP_ID_NOT_FOUND,
@@ -51,63 +49,36 @@ fn collection_id_error(operation: Operation, collection: Collection) -> Entry {
     }
 }
 
-/// The collection whose ID is in the path of `operation`.
-fn path_collection(operation: Operation) -> Option<Collection> {
-    use Operation::*;
-    match operation {
-        CreateCollection(c) | GetCollection(c) | UpdateCollection(c) | DeleteCollection(c)
-        | TrainCollection(c) | GetTrainingStatus(c) => Some(c),
-        ListDynamicPersonGroupPersons => Some(Collection::DynamicPersonGroup),
-        ListPersons(owner) | CreatePerson(owner) | GetPerson(owner) | UpdatePerson(owner)
-        | DeletePerson(owner) => match owner {
-            PersonOwner::PersonGroup => Some(Collection::PersonGroup),
-            PersonOwner::LargePersonGroup => Some(Collection::LargePersonGroup),
-            PersonOwner::PersonDirectory => None,
-        },
-        ListFaces(owner) | AddFace(owner) | GetFace(owner) | UpdateFace(owner)
-        | DeleteFace(owner) => match owner {
-            FaceOwner::FaceList => Some(Collection::FaceList),
-            FaceOwner::LargeFaceList => Some(Collection::LargeFaceList),
-            FaceOwner::PersonGroupPerson => Some(Collection::PersonGroup),
-            FaceOwner::LargePersonGroupPerson => Some(Collection::LargePersonGroup),
-            FaceOwner::PersonDirectoryPerson => None,
-        },
-        _ => None,
-    }
-}
-
-/// Checks the IDs in the path: collection ID, person ID, persisted face ID and
-/// Person Directory's recognition model segment.
-pub(crate) fn check_path_ids(route: &Route<'_>) -> Result<(), FaceApiError> {
-    if let (Some(collection), Some(id)) = (path_collection(route.operation), route.collection_id) {
+/// Checks the IDs in the path, as its row's placeholders name them:
+/// collection ID, person ID, persisted face ID and Person Directory's
+/// recognition model segment.
+pub(crate) fn check_path_ids(matched: &Matched<'_>) -> Result<(), Entry> {
+    let route = &matched.route;
+    if let (Some(collection), Some(id)) = (matched.collection, route.collection_id) {
         if !is_collection_id(&decoded(id)) {
-            return Err(collection_id_error(route.operation, collection).into());
+            let creating = matches!(route.operation, Operation::CreateCollection(_));
+            return Err(collection_id_error(collection, creating));
         }
     }
     if let Some(person_id) = route.person_id {
         if !is_guid(&decoded(person_id)) {
-            return Err(catalogue::PERSON_ID_NOT_FOUND.into());
+            return Err(catalogue::PERSON_ID_NOT_FOUND);
         }
     }
     if let Some(model) = route.recognition_model {
         if !super::fields::is_recognition_model(&decoded(model)) {
-            return Err(catalogue::RECOGNITION_MODEL_INVALID.into());
+            return Err(catalogue::RECOGNITION_MODEL_INVALID);
         }
     }
     if let Some(face_id) = route.persisted_face_id {
         if !is_guid(&decoded(face_id)) {
-            let in_directory = matches!(
-                route.operation,
-                Operation::GetFace(FaceOwner::PersonDirectoryPerson)
-                    | Operation::UpdateFace(FaceOwner::PersonDirectoryPerson)
-                    | Operation::DeleteFace(FaceOwner::PersonDirectoryPerson)
-            );
-            return Err(if in_directory {
+            // Person Directory spells this row its own way; its faces are
+            // the ones below a recognition model.
+            return Err(if route.recognition_model.is_some() {
                 catalogue::PERSON_DIRECTORY_PERSISTED_FACE_ID_NOT_FOUND
             } else {
                 catalogue::PERSISTED_FACE_ID_NOT_FOUND
-            }
-            .into());
+            });
         }
     }
     Ok(())

@@ -5,14 +5,14 @@
 
 use std::borrow::Cow;
 
-use crate::catalogue;
-use crate::error::FaceApiError;
+use crate::catalogue::{self, Entry};
 use crate::json::{Object, Shape, Value};
-use crate::router::{ApiVersion, Operation};
+use crate::router::ApiVersion;
 use crate::rules::fields::{longer_than, parse_int, top_in_range};
 use crate::rules::form::{read_form, Form, Part};
 use crate::rules::image::check_image;
 use crate::rules::query::Query;
+use crate::rules::{Rejection, Verdict};
 
 const MAX_DEVICE_CORRELATION_ID_LEN: usize = 64;
 /// `numberOfClientAttemptsAllowed`: `minimum`/`maximum` of the form field
@@ -20,27 +20,24 @@ const MAX_DEVICE_CORRELATION_ID_LEN: usize = 64;
 const CLIENT_ATTEMPTS: std::ops::RangeInclusive<i64> = 1..=3;
 const TOKEN_LIFETIME_SECONDS: std::ops::RangeInclusive<i64> = 60..=86400;
 
-/// A liveness body that does not fit the schema.
-pub(crate) fn shape_error() -> FaceApiError {
-    catalogue::LIVENESS_REQUEST_BODY_INVALID.into()
-}
-
-/// `start` and `top` of session and audit-entry listings.
-pub(crate) fn check_listing(operation: Operation, query: &Query<'_>) -> Result<(), FaceApiError> {
-    if let Operation::ListSessionAuditEntries(_) = operation {
-        // Audit entries are numbered: `start` is the `id` of the last one.
-        // Session IDs have no documented form, so a session listing's
-        // `start` is left to the service.
-        if let Some(start) = query.get("start") {
-            if !start.trim().is_empty() && parse_int(&start).is_none() {
-                return Err(catalogue::LIVENESS_START_INVALID.into());
-            }
-        }
-    }
+/// `top` of a session listing. Session IDs have no documented form, so
+/// its `start` is left to the service.
+pub(crate) fn check_session_listing(query: &Query<'_>) -> Result<(), Entry> {
     if !top_in_range(query) {
-        return Err(catalogue::LIVENESS_TOP_INVALID.into());
+        return Err(catalogue::LIVENESS_TOP_INVALID);
     }
     Ok(())
+}
+
+/// `start` and `top` of a session's audit entries. Entries are numbered:
+/// `start` is the `id` of the last one.
+pub(crate) fn check_audit_listing(query: &Query<'_>) -> Result<(), Entry> {
+    if let Some(start) = query.get("start") {
+        if !start.trim().is_empty() && parse_int(&start).is_none() {
+            return Err(catalogue::LIVENESS_START_INVALID);
+        }
+    }
+    check_session_listing(query)
 }
 
 /// The model-version field and its documented values in each version.
@@ -76,36 +73,39 @@ pub(crate) enum Encoding {
     FormFields,
 }
 
+/// A JSON body that creates a session (either kind).
+pub(crate) fn check_create_session_json(version: ApiVersion, body: &Object<'_>) -> Verdict {
+    check_create_session(version, Encoding::Json, body)
+}
+
 /// The parameters that create a session (either kind).
 pub(crate) fn check_create_session(
     version: ApiVersion,
     encoding: Encoding,
     body: &Object<'_>,
-) -> Result<(), FaceApiError> {
-    let shape = |_: Shape| shape_error();
+) -> Verdict {
     // Types first: a field of the wrong type fails binding.
-    let mode = body.enum_text("livenessOperationMode").map_err(shape)?;
+    let mode = body.enum_text("livenessOperationMode")?;
     // A number picks an enum member by value: the service's to judge.
     let mode_is_number = matches!(body.get("livenessOperationMode"), Some(Value::Number(_)));
     let set_in_client = body
-        .bool("deviceCorrelationIdSetInClient")
-        .map_err(shape)?
+        .bool("deviceCorrelationIdSetInClient")?
         .unwrap_or(false);
-    let device_id = body.str("deviceCorrelationId").map_err(shape)?;
-    let lifetime = body.int("authTokenTimeToLiveInSeconds").map_err(shape)?;
+    let device_id = body.str("deviceCorrelationId")?;
+    let lifetime = body.int("authTokenTimeToLiveInSeconds")?;
     for flag in [
         "sendResultsToClient",
         "enableSessionImage",
         "returnVerifyImageHash",
     ] {
-        body.bool(flag).map_err(shape)?;
+        body.bool(flag)?;
     }
-    let threshold = body.number("verifyConfidenceThreshold").map_err(shape)?;
+    let threshold = body.number("verifyConfidenceThreshold")?;
     let (model_field, models) = model_field(version);
-    let model = body.enum_text(model_field).map_err(shape)?;
+    let model = body.enum_text(model_field)?;
     // The form of v1.3-preview.1 has none of the new fields but the attempts.
     if version >= ApiVersion::V1_3Preview1 && encoding == Encoding::Json {
-        check_v1_3_fields(body).map_err(shape)?;
+        check_v1_3_fields(body)?;
     }
 
     // Every revision but the earliest v1.1-preview.1 one allows
@@ -130,10 +130,10 @@ pub(crate) fn check_create_session(
         return Err(catalogue::INVALID_TOKEN_LIFETIME.into());
     }
     if threshold.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
-        return Err(shape_error());
+        return Err(Rejection::Shape);
     }
     if model.is_some_and(|m| !models.iter().any(|known| known.eq_ignore_ascii_case(m))) {
-        return Err(shape_error());
+        return Err(Rejection::Shape);
     }
     Ok(())
 }
@@ -145,10 +145,10 @@ pub(crate) fn check_create_session_form(
     version: ApiVersion,
     content_type: &str,
     body: &[u8],
-) -> Result<(), FaceApiError> {
+) -> Verdict {
     let parts = match read_form(content_type, body) {
         Form::Parts(parts) => parts,
-        Form::Malformed => return Err(shape_error()),
+        Form::Malformed => return Err(Rejection::Shape),
         Form::Undecided => return Ok(()),
     };
     let part = |name: &str| {
@@ -163,31 +163,29 @@ pub(crate) fn check_create_session_form(
             .filter(|p| !p.is_file)
             .map(|p| form_field(p).map(|value| (Cow::Borrowed(p.name.as_str()), value)))
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(shape_error)?;
+            .ok_or(Rejection::Shape)?;
         let fields = Object::from_fields(fields);
         check_create_session(version, Encoding::FormFields, &fields)?;
         if version >= ApiVersion::V1_3Preview1 {
             // The form field has its bounds as keywords, unlike the JSON field.
-            let attempts = fields
-                .int("numberOfClientAttemptsAllowed")
-                .map_err(|_| shape_error())?;
+            let attempts = fields.int("numberOfClientAttemptsAllowed")?;
             if attempts.is_some_and(|n| !CLIENT_ATTEMPTS.contains(&n)) {
-                return Err(shape_error());
+                return Err(Rejection::Shape);
             }
         }
     } else {
-        let parameters = part("Parameters").ok_or_else(shape_error)?;
+        let parameters = part("Parameters").ok_or(Rejection::Shape)?;
         crate::json::judge_object(&parameters.bytes, |parameters| {
             check_create_session(
                 version,
                 Encoding::Json,
-                parameters.map_err(|_| shape_error())?,
+                parameters.map_err(|_| Rejection::Shape)?,
             )
         })
         .unwrap_or(Ok(()))?;
     }
-    let image = part("VerifyImage").ok_or_else(shape_error)?;
-    check_image(&image.bytes, None)
+    let image = part("VerifyImage").ok_or(Rejection::Shape)?;
+    Ok(check_image(&image.bytes, None)?)
 }
 
 /// A form field as a string value (the typed accessors read numbers and
@@ -201,11 +199,10 @@ fn form_field(part: &Part) -> Option<Value<'_>> {
 /// {"enabled": …}}`, or the flat `{"enabled": …}` of an earlier revision's
 /// example. Nothing is required; only the types are decidable (`enabled`
 /// is declared an object, a defect: the examples send a boolean).
-pub(crate) fn check_update_settings(body: &Object<'_>) -> Result<(), FaceApiError> {
-    let shape = |_: Shape| shape_error();
-    body.bool("enabled").map_err(shape)?;
+pub(crate) fn check_update_settings(_: ApiVersion, body: &Object<'_>) -> Verdict {
+    body.bool("enabled")?;
     match body.get("livenessAbuseMonitoring") {
         None | Some(Value::Object) => Ok(()),
-        Some(_) => Err(shape_error()),
+        Some(_) => Err(Rejection::Shape),
     }
 }

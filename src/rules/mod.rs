@@ -1,12 +1,15 @@
 //! The rules: one module per operation family, plus the shared checks.
 //!
-//! A request is judged in a fixed order, first failure wins: path IDs →
-//! query → headers → body. [`check_head`] does everything but the body and
-//! says what the body needs ([`BodyPlan`]); the layer uses the plan to read
-//! no more of the body than it must.
+//! Which rules judge an operation is written in its row of the operation
+//! table (`router/table.rs`); this module reads the row. A request is judged
+//! in a fixed order, first failure wins: path IDs → query → headers → body.
+//! [`check_head`] does everything but the body and says what the body needs
+//! ([`BodyPlan`]); the layer uses the plan to read no more of the body than
+//! it must.
 //!
-//! To add a rule: find the operation's family module below and add the check
-//! there; [`check_query`] and [`check_json`] are the only dispatch tables.
+//! Rules answer with a [`Rejection`]: a documented row, or "the body does
+//! not fit the schema", which each family answers its own way
+//! ([`Family::answer`]).
 
 mod collections;
 pub(crate) mod detect;
@@ -25,12 +28,11 @@ mod verify;
 
 use http::{HeaderMap, Method};
 
-use crate::catalogue;
+use crate::catalogue::{self, Entry};
 use crate::error::FaceApiError;
-use crate::json::{BodyError, Object};
-use crate::router::{
-    self, ApiVersion, Collection, FaceOwner, Operation, PersonOwner, Route, SessionKind,
-};
+use crate::json::{BodyError, Object, Shape};
+use crate::router::table::{BodyRule, JsonRule, QueryRule};
+use crate::router::{self, ApiVersion};
 
 use self::detect::Rect;
 use self::fields::Start;
@@ -42,6 +44,103 @@ use self::query::Query;
 const MAX_JSON_BYTES: usize = image::MAX_IMAGE_BYTES;
 /// Room for a form's parameters and framing beside its 6 MB image.
 const FORM_OVERHEAD_BYTES: usize = 64 * 1024;
+
+/// Why a body rule refuses a request, before its family makes it an answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rejection {
+    /// The body does not fit the operation's schema (a missing required
+    /// field, a value of the wrong type, …).
+    Shape,
+    /// A documented row.
+    Error(Entry),
+}
+
+impl From<Shape> for Rejection {
+    fn from(_: Shape) -> Self {
+        Rejection::Shape
+    }
+}
+
+impl From<Entry> for Rejection {
+    fn from(entry: Entry) -> Self {
+        Rejection::Error(entry)
+    }
+}
+
+/// What a body rule returns.
+pub(crate) type Verdict = Result<(), Rejection>;
+
+/// The one signature of every JSON body rule.
+type JsonCheck = fn(ApiVersion, &Object<'_>) -> Verdict;
+
+/// The function of each JSON body rule of the table.
+fn json_check(rule: JsonRule) -> JsonCheck {
+    match rule {
+        JsonRule::DetectSource => detect::check_detect_source,
+        JsonRule::ImageUrl => detect::check_image_url,
+        JsonRule::Identify => identify::check_identify,
+        JsonRule::Verify => verify::check_verify,
+        JsonRule::FindSimilar => find_similar::check_find_similar,
+        JsonRule::Group => group::check_group,
+        JsonRule::CreateCollection => collections::check_create_collection,
+        JsonRule::CreatePerson => collections::check_create_person,
+        JsonRule::UpdateNamed => collections::check_update_named,
+        JsonRule::UpdateNamedNotBothEmpty => collections::check_update_named_not_both_empty,
+        JsonRule::UpdateFace => collections::check_update_face,
+        JsonRule::CreateDynamicPersonGroup => person_directory::check_create_dynamic_person_group,
+        JsonRule::UpdateDynamicPersonGroup => person_directory::check_update_dynamic_person_group,
+        JsonRule::CreateSession => liveness::check_create_session_json,
+        JsonRule::UpdateSettings => liveness::check_update_settings,
+    }
+}
+
+/// The two ways the service answers a body that does not fit the schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Family {
+    /// Detection, recognition and the collections: `BadArgument`.
+    Face,
+    /// Liveness sessions and settings: `InvalidRequestBody`.
+    Liveness,
+}
+
+impl Family {
+    fn of(rule: JsonRule) -> Family {
+        match rule {
+            JsonRule::CreateSession | JsonRule::UpdateSettings => Family::Liveness,
+            JsonRule::DetectSource
+            | JsonRule::ImageUrl
+            | JsonRule::Identify
+            | JsonRule::Verify
+            | JsonRule::FindSimilar
+            | JsonRule::Group
+            | JsonRule::CreateCollection
+            | JsonRule::CreatePerson
+            | JsonRule::UpdateNamed
+            | JsonRule::UpdateNamedNotBothEmpty
+            | JsonRule::UpdateFace
+            | JsonRule::CreateDynamicPersonGroup
+            | JsonRule::UpdateDynamicPersonGroup => Family::Face,
+        }
+    }
+
+    /// The service's answer to a rejection in this family.
+    pub(crate) fn answer(self, rejection: Rejection) -> FaceApiError {
+        match (self, rejection) {
+            (_, Rejection::Error(entry)) => entry.into(),
+            (Family::Face, Rejection::Shape) => catalogue::REQUEST_BODY_INVALID.into(),
+            (Family::Liveness, Rejection::Shape) => catalogue::LIVENESS_REQUEST_BODY_INVALID.into(),
+        }
+    }
+
+    /// The answer to a JSON body that is no object or no JSON at all.
+    fn unreadable(self, error: BodyError) -> FaceApiError {
+        match (self, error) {
+            (Family::Liveness, _) => catalogue::LIVENESS_REQUEST_BODY_INVALID.into(),
+            (Family::Face, BodyError::Syntax) => catalogue::JSON_PARSING_ERROR.into(),
+            (Family::Face, BodyError::NotAnObject) => catalogue::REQUEST_BODY_INVALID.into(),
+        }
+    }
+}
 
 /// Settings that change the verdict.
 #[derive(Clone, Debug, Default)]
@@ -59,14 +158,13 @@ pub(crate) struct Options {
 /// What a routed request's body needs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct BodyPlan {
-    operation: Operation,
     version: ApiVersion,
     kind: BodyKind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum BodyKind {
-    Json,
+    Json(JsonRule),
     Image {
         target_face: Option<Rect>,
     },
@@ -79,7 +177,7 @@ impl BodyPlan {
     pub(crate) fn limit(&self) -> usize {
         match self.kind {
             BodyKind::Image { .. } => image::MAX_IMAGE_BYTES,
-            BodyKind::Json => MAX_JSON_BYTES,
+            BodyKind::Json(_) => MAX_JSON_BYTES,
             BodyKind::Form => image::MAX_IMAGE_BYTES + FORM_OVERHEAD_BYTES,
         }
     }
@@ -101,19 +199,27 @@ impl BodyPlan {
             return Err(self.too_large());
         }
         match self.kind {
-            BodyKind::Image { target_face } => image::check_image(body, target_face),
+            BodyKind::Image { target_face } => {
+                image::check_image(body, target_face).map_err(FaceApiError::from)
+            }
             BodyKind::Form => {
                 let content_type = headers
                     .get(http::header::CONTENT_TYPE)
                     .and_then(|value| value.to_str().ok())
                     .unwrap_or_default();
                 liveness::check_create_session_form(self.version, content_type, body)
+                    .map_err(|rejection| Family::Liveness.answer(rejection))
             }
-            BodyKind::Json => crate::json::judge_object(body, |object| match object {
-                Ok(object) => check_json(self.operation, self.version, object),
-                Err(error) => Err(self.unreadable(error)),
-            })
-            .unwrap_or(Ok(())),
+            BodyKind::Json(rule) => {
+                let family = Family::of(rule);
+                crate::json::judge_object(body, |object| match object {
+                    Ok(object) => {
+                        json_check(rule)(self.version, object).map_err(|r| family.answer(r))
+                    }
+                    Err(error) => Err(family.unreadable(error)),
+                })
+                .unwrap_or(Ok(()))
+            }
         }
     }
 
@@ -122,15 +228,7 @@ impl BodyPlan {
     pub(crate) fn too_large(&self) -> FaceApiError {
         match self.kind {
             BodyKind::Image { .. } | BodyKind::Form => catalogue::IMAGE_TOO_BIG.into(),
-            BodyKind::Json => self.unreadable(BodyError::NotAnObject),
-        }
-    }
-
-    fn unreadable(&self, error: BodyError) -> FaceApiError {
-        match (is_liveness(self.operation), error) {
-            (true, _) => liveness::shape_error(),
-            (false, BodyError::Syntax) => catalogue::JSON_PARSING_ERROR.into(),
-            (false, BodyError::NotAnObject) => catalogue::REQUEST_BODY_INVALID.into(),
+            BodyKind::Json(rule) => Family::of(rule).unreadable(BodyError::NotAnObject),
         }
     }
 }
@@ -150,11 +248,11 @@ pub(crate) fn check_head(
             None => return Ok(None),
         }
     }
-    let Some(route) = router::route_versions(method, path, options.judge_newer_versions) else {
+    let Some(matched) = router::route_versions(method, path, options.judge_newer_versions) else {
         return Ok(None);
     };
-    ids::check_path_ids(&route)?;
-    let target_face = check_query(&route, query, options)?;
+    ids::check_path_ids(&matched)?;
+    let target_face = check_query(matched.row.query, query, options)?;
     if options.require_credentials
         && !headers.contains_key("ocp-apim-subscription-key")
         && !headers.contains_key(http::header::AUTHORIZATION)
@@ -162,51 +260,35 @@ pub(crate) fn check_head(
         return Err(catalogue::ACCESS_DENIED.into());
     }
     Ok(
-        body_kind(&route, headers, target_face).map(|kind| BodyPlan {
-            operation: route.operation,
-            version: route.version,
+        body_kind(matched.row.body, headers, target_face).map(|kind| BodyPlan {
+            version: matched.route.version,
             kind,
         }),
     )
 }
 
-/// Query rules; returns `targetFace` of add-face operations.
+/// The query rule of the row; returns `targetFace` of add-face operations.
 fn check_query(
-    route: &Route<'_>,
+    rule: QueryRule,
     query: Option<&str>,
     options: &Options,
-) -> Result<Option<Rect>, FaceApiError> {
-    use Operation::*;
+) -> Result<Option<Rect>, Entry> {
     // Read only by the operations that have query rules.
     let query = || Query::parse(query);
-    match route.operation {
-        Detect => detect::check_detect_query(&query(), options)?,
-        AddFace(_) => return detect::check_add_face_query(&query()),
-        // Face lists and a Person Directory person's faces are not paged:
-        // `start` and `top` there are unknown parameters, which the
-        // service ignores.
-        ListCollections(Collection::FaceList) | ListFaces(FaceOwner::PersonDirectoryPerson) => {}
-        ListPersons(PersonOwner::PersonDirectory) | ListDynamicPersonGroupPersons => {
-            fields::check_listing(&query(), Start::PersonId)?
-        }
-        ListCollections(_) | ListPersons(_) | ListFaces(_) | ListDynamicPersonGroupReferences => {
-            fields::check_listing(&query(), Start::Id)?
-        }
-        ListSessions(_) | ListSessionAuditEntries(_) => {
-            liveness::check_listing(route.operation, &query())?
-        }
-        _ => {}
+    match rule {
+        QueryRule::None => {}
+        QueryRule::Detect => detect::check_detect_query(&query(), options)?,
+        QueryRule::AddFace => return detect::check_add_face_query(&query()),
+        QueryRule::ListingById => fields::check_listing(&query(), Start::Id)?,
+        QueryRule::ListingByPersonId => fields::check_listing(&query(), Start::PersonId)?,
+        QueryRule::SessionListing => liveness::check_session_listing(&query())?,
+        QueryRule::AuditListing => liveness::check_audit_listing(&query())?,
     }
     Ok(None)
 }
 
-/// Which body rule applies, from the operation and the `Content-Type`.
-fn body_kind(
-    route: &Route<'_>,
-    headers: &HeaderMap,
-    target_face: Option<Rect>,
-) -> Option<BodyKind> {
-    use Operation::*;
+/// Which body rule applies, from the row and the `Content-Type`.
+fn body_kind(rule: BodyRule, headers: &HeaderMap, target_face: Option<Rect>) -> Option<BodyKind> {
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -221,59 +303,16 @@ fn body_kind(
                 && c.get(c.len() - 5..)
                     .is_some_and(|suffix| suffix.eq_ignore_ascii_case("+json"))
         });
-    match route.operation {
-        Detect | AddFace(_) if is("application/octet-stream") => {
+    match rule {
+        BodyRule::None => None,
+        BodyRule::Json(rule) => json.then_some(BodyKind::Json(rule)),
+        // An image operation's JSON is judged only when declared exactly so.
+        BodyRule::ImageOrJson(_) if is("application/octet-stream") => {
             Some(BodyKind::Image { target_face })
         }
-        Detect | AddFace(_) if is("application/json") => Some(BodyKind::Json),
-        CreateSession(SessionKind::LivenessWithVerify) if is("multipart/form-data") => {
-            Some(BodyKind::Form)
-        }
-        // From v1.2 on, liveness-with-verify sessions are created from a form only.
-        CreateSession(SessionKind::LivenessWithVerify)
-            if !route.version.has_preview_liveness_paths() =>
-        {
-            None
-        }
-        Identify | Verify | FindSimilar | Group | CreateCollection(_) | UpdateCollection(_)
-        | CreatePerson(_) | UpdatePerson(_) | UpdateFace(_) | CreateSession(_) | UpdateSettings
-            if json =>
-        {
-            Some(BodyKind::Json)
-        }
-        _ => None,
-    }
-}
-
-fn is_liveness(operation: Operation) -> bool {
-    matches!(
-        operation,
-        Operation::CreateSession(_) | Operation::UpdateSettings
-    )
-}
-
-/// JSON body rules, by operation family.
-fn check_json(
-    operation: Operation,
-    version: ApiVersion,
-    body: &Object<'_>,
-) -> Result<(), FaceApiError> {
-    use Operation::*;
-    match operation {
-        Detect | AddFace(_) => detect::check_url_body(operation, version, body),
-        Identify => identify::check_identify(version, body),
-        Verify => verify::check_verify(version, body),
-        FindSimilar => find_similar::check_find_similar(body),
-        Group => group::check_group(body),
-        CreateSession(_) => liveness::check_create_session(version, liveness::Encoding::Json, body),
-        UpdateSettings => liveness::check_update_settings(body),
-        CreateCollection(Collection::DynamicPersonGroup)
-        | UpdateCollection(Collection::DynamicPersonGroup)
-        | CreatePerson(PersonOwner::PersonDirectory)
-        | UpdatePerson(PersonOwner::PersonDirectory)
-        | UpdateFace(FaceOwner::PersonDirectoryPerson) => {
-            person_directory::check_person_directory_body(operation, body)
-        }
-        _ => collections::check_collection_body(operation, version, body),
+        BodyRule::ImageOrJson(rule) => is("application/json").then_some(BodyKind::Json(rule)),
+        BodyRule::Form => is("multipart/form-data").then_some(BodyKind::Form),
+        BodyRule::FormOrJson(_) if is("multipart/form-data") => Some(BodyKind::Form),
+        BodyRule::FormOrJson(rule) => json.then_some(BodyKind::Json(rule)),
     }
 }

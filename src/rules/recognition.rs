@@ -1,19 +1,14 @@
 //! Body checks shared by identify, verify, find similar and group.
 
 use crate::catalogue::{self, Entry};
-use crate::error::FaceApiError;
 use crate::json::{Array, Object, Shape};
 use crate::rules::ids::{is_collection_id, is_guid};
+use crate::rules::Verdict;
 
 /// A required array of face IDs, each a GUID (a non-GUID fails the service's
 /// binding, which answers "Request body is invalid."), with `min..=max`
 /// elements.
-pub(crate) fn check_face_ids(
-    body: &Object<'_>,
-    field: &str,
-    min: usize,
-    max: usize,
-) -> Result<(), FaceApiError> {
+pub(crate) fn check_face_ids(body: &Object<'_>, field: &str, min: usize, max: usize) -> Verdict {
     let ids = body.array(field)?.ok_or(Shape)?;
     check_guid_array(ids)?;
     if !(min..=max).contains(&ids.len) {
@@ -32,11 +27,7 @@ pub(crate) fn check_guid_array(ids: &Array<'_>) -> Result<(), Shape> {
 
 /// An optional collection ID in the body: a string of the documented
 /// charset, else `error`.
-pub(crate) fn check_body_collection_id(
-    body: &Object<'_>,
-    field: &str,
-    error: Entry,
-) -> Result<(), FaceApiError> {
+pub(crate) fn check_body_collection_id(body: &Object<'_>, field: &str, error: Entry) -> Verdict {
     match body.str(field)? {
         Some(id) if !is_collection_id(id) => Err(error.into()),
         _ => Ok(()),
@@ -44,11 +35,7 @@ pub(crate) fn check_body_collection_id(
 }
 
 /// An optional GUID field, else `error`.
-pub(crate) fn check_guid_field(
-    body: &Object<'_>,
-    field: &str,
-    error: Entry,
-) -> Result<(), FaceApiError> {
+pub(crate) fn check_guid_field(body: &Object<'_>, field: &str, error: Entry) -> Verdict {
     match body.str(field)? {
         Some(id) if !is_guid(id) => Err(error.into()),
         _ => Ok(()),
@@ -56,7 +43,7 @@ pub(crate) fn check_guid_field(
 }
 
 /// `maxNumOfCandidatesReturned`, if present, in `1..=max`.
-pub(crate) fn check_max_candidates(body: &Object<'_>, max: i64) -> Result<(), FaceApiError> {
+pub(crate) fn check_max_candidates(body: &Object<'_>, max: i64) -> Verdict {
     match body.int("maxNumOfCandidatesReturned")? {
         Some(n) if !(1..=max).contains(&n) => Err(catalogue::MAX_NUM_OF_CANDIDATES_INVALID.into()),
         _ => Ok(()),

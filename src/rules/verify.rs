@@ -1,12 +1,12 @@
 //! `POST /verify`: face to face, or face to person.
 
 use crate::catalogue;
-use crate::error::FaceApiError;
 use crate::json::{Object, Shape};
 use crate::router::ApiVersion;
 use crate::rules::recognition::{check_body_collection_id, check_guid_field};
+use crate::rules::Verdict;
 
-pub(crate) fn check_verify(version: ApiVersion, body: &Object<'_>) -> Result<(), FaceApiError> {
+pub(crate) fn check_verify(version: ApiVersion, body: &Object<'_>) -> Verdict {
     if body.has("faceId1") || body.has("faceId2") {
         for field in ["faceId1", "faceId2"] {
             body.str(field)?.ok_or(Shape)?;

@@ -45,8 +45,9 @@ fn catalogue_holds_nothing_undocumented_and_no_duplicates() {
     let rows = table_rows();
     for entry in catalogue::ALL {
         assert!(
-            rows.iter()
-                .any(|(s, c, m)| *s == entry.status.as_u16() && c == entry.code && m == entry.message),
+            rows.iter().any(|(s, c, m)| *s == entry.status.as_u16()
+                && c == entry.code
+                && m == entry.message),
             "{entry:?} is not in the table"
         );
         let copies = catalogue::ALL

@@ -5,8 +5,7 @@
 
 mod header;
 
-use crate::catalogue;
-use crate::error::FaceApiError;
+use crate::catalogue::{self, Entry};
 use crate::rules::detect::Rect;
 
 /// Smallest image the service takes: "1KB", read as 1,000 bytes so that
@@ -21,15 +20,14 @@ pub const MAX_IMAGE_BYTES: usize = 6 * 1024 * 1024;
 /// answers a 0-byte upload "Image size is too small."). Then the magic bytes
 /// decide the format; a recognised format is never refused for a header
 /// this crate cannot read: the `targetFace` range check is skipped instead.
-pub(crate) fn check_image(body: &[u8], target_face: Option<Rect>) -> Result<(), FaceApiError> {
+pub(crate) fn check_image(body: &[u8], target_face: Option<Rect>) -> Result<(), Entry> {
     if body.len() < MIN_IMAGE_BYTES {
-        return Err(catalogue::IMAGE_TOO_SMALL.into());
+        return Err(catalogue::IMAGE_TOO_SMALL);
     }
     if body.len() > MAX_IMAGE_BYTES {
-        return Err(catalogue::IMAGE_TOO_BIG.into());
+        return Err(catalogue::IMAGE_TOO_BIG);
     }
-    let header = header::read(body)
-        .ok_or_else(|| FaceApiError::from(catalogue::IMAGE_FORMAT_UNSUPPORTED))?;
+    let header = header::read(body).ok_or(catalogue::IMAGE_FORMAT_UNSUPPORTED)?;
     let (Some(rect), Some((width, height))) = (target_face, header.size) else {
         return Ok(());
     };
@@ -40,6 +38,6 @@ pub(crate) fn check_image(body: &[u8], target_face: Option<Rect>) -> Result<(), 
     if fits {
         Ok(())
     } else {
-        Err(catalogue::TARGET_FACE_OUT_OF_RANGE.into())
+        Err(catalogue::TARGET_FACE_OUT_OF_RANGE)
     }
 }

@@ -17,7 +17,13 @@
 //! assert!(route(&Method::GET, "/face/v9.9/persongroups").is_none());
 //! ```
 
+use std::sync::LazyLock;
+
 use http::Method;
+
+pub(crate) mod table;
+
+use self::table::{Row, Segment, ROWS};
 
 /// The Face API versions this crate knows, oldest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -321,7 +327,7 @@ const MAX_SEGMENTS: usize = 6;
 /// Routes a path that starts at `/face/{version}/`. A version this crate
 /// does not know gives `None`.
 pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
-    route_versions(method, path, false)
+    route_versions(method, path, false).map(|matched| matched.route)
 }
 
 /// Like [`route`], but a well-formed version newer than every known one
@@ -337,14 +343,23 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
 /// assert_eq!(routed.version, ApiVersion::NEWEST);
 /// ```
 pub fn route_newer_as_newest<'a>(method: &Method, path: &'a str) -> Option<Route<'a>> {
-    route_versions(method, path, true)
+    route_versions(method, path, true).map(|matched| matched.route)
+}
+
+/// A routed request with its row of the [table](table): the rules that
+/// judge it, and the collection whose ID is in its path.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Matched<'a> {
+    pub route: Route<'a>,
+    pub row: &'static Row,
+    pub collection: Option<Collection>,
 }
 
 pub(crate) fn route_versions<'a>(
     method: &Method,
     path: &'a str,
     newer_as_newest: bool,
-) -> Option<Route<'a>> {
+) -> Option<Matched<'a>> {
     let rest = path.strip_prefix('/')?;
     let (face, rest) = split_segment(rest);
     if !face.eq_ignore_ascii_case("face") {
@@ -370,17 +385,88 @@ pub(crate) fn route_versions<'a>(
         count += 1;
         rest = next;
     }
-    let segments = &segments[..count];
-    let mut route = Route {
-        operation: Operation::Detect,
-        version,
-        collection_id: None,
-        person_id: None,
-        persisted_face_id: None,
-        recognition_model: None,
-    };
-    route.operation = operation(method, version, segments, &mut route)?;
-    Some(route)
+    let (first, rest) = segments.get(..count)?.split_first()?;
+    let rows = INDEX
+        .iter()
+        .find(|group| group.first.eq_ignore_ascii_case(first))?;
+    rows.rows
+        .iter()
+        .filter(|row| {
+            row.row.method == *method && row.rest.len() == rest.len() && (row.row.versions)(version)
+        })
+        .find_map(|row| row.bind(version, rest))
+}
+
+/// The rows of [`table::ROWS`] grouped by their first segment (always a
+/// fixed one), with their paths split once.
+static INDEX: LazyLock<Vec<Group>> = LazyLock::new(|| {
+    let mut groups: Vec<Group> = Vec::new();
+    for row in ROWS {
+        let mut segments = row.path.split('/');
+        let first = segments.next().unwrap_or_default();
+        let compiled = CompiledRow {
+            row,
+            rest: segments.map(Segment::parse).collect(),
+        };
+        match groups
+            .iter_mut()
+            .find(|group| group.first.eq_ignore_ascii_case(first))
+        {
+            Some(group) => group.rows.push(compiled),
+            None => groups.push(Group {
+                first,
+                rows: vec![compiled],
+            }),
+        }
+    }
+    groups
+});
+
+struct Group {
+    first: &'static str,
+    rows: Vec<CompiledRow>,
+}
+
+struct CompiledRow {
+    row: &'static Row,
+    rest: Vec<Segment>,
+}
+
+impl CompiledRow {
+    /// The route, if the segments after the first fit this row's pattern.
+    fn bind<'a>(&self, version: ApiVersion, segments: &[&'a str]) -> Option<Matched<'a>> {
+        let mut route = Route {
+            operation: self.row.operation,
+            version,
+            collection_id: None,
+            person_id: None,
+            persisted_face_id: None,
+            recognition_model: None,
+        };
+        let mut collection = None;
+        for (pattern, segment) in self.rest.iter().zip(segments) {
+            match *pattern {
+                Segment::Fixed(name) => {
+                    if !segment.eq_ignore_ascii_case(name) {
+                        return None;
+                    }
+                }
+                Segment::CollectionId(of) => {
+                    route.collection_id = Some(segment);
+                    collection = Some(of);
+                }
+                Segment::PersonId => route.person_id = Some(segment),
+                Segment::PersistedFaceId => route.persisted_face_id = Some(segment),
+                Segment::RecognitionModel => route.recognition_model = Some(segment),
+                Segment::Other => {}
+            }
+        }
+        Some(Matched {
+            route,
+            row: self.row,
+            collection,
+        })
+    }
 }
 
 /// The first segment of `path` and what follows its `/`, if any. A byte
@@ -395,13 +481,7 @@ fn split_segment(path: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// ASCII-case-insensitive comparison with a fixed segment.
-fn is(segment: &str, name: &str) -> bool {
-    segment.eq_ignore_ascii_case(name)
-}
-
-/// The first segment in lower case, in `buffer`, for one `match` over the
-/// fixed names (`None` if longer than any of them).
+/// The segment in lower case, in `buffer` (`None` if longer than it).
 fn lowercase<'b>(segment: &str, buffer: &'b mut [u8; 24]) -> Option<&'b [u8]> {
     let bytes = segment.as_bytes();
     let lower = buffer.get_mut(..bytes.len())?;
@@ -409,286 +489,6 @@ fn lowercase<'b>(segment: &str, buffer: &'b mut [u8; 24]) -> Option<&'b [u8]> {
         *to = from.to_ascii_lowercase();
     }
     Some(lower)
-}
-
-fn operation<'a>(
-    method: &Method,
-    version: ApiVersion,
-    segments: &[&'a str],
-    route: &mut Route<'a>,
-) -> Option<Operation> {
-    use Operation::*;
-    let (first, rest) = segments.split_first()?;
-    let first = *first;
-    let mut buffer = [0u8; 24];
-    let post_alone = method == Method::POST && rest.is_empty();
-    let collection = match lowercase(first, &mut buffer) {
-        Some(b"detect") if post_alone => return Some(Detect),
-        Some(b"identify") if post_alone => return Some(Identify),
-        Some(b"verify") if post_alone => return Some(Verify),
-        Some(b"findsimilars") if post_alone => return Some(FindSimilar),
-        Some(b"group") if post_alone => return Some(Group),
-        Some(b"facelists") => Some(Collection::FaceList),
-        Some(b"largefacelists") => Some(Collection::LargeFaceList),
-        Some(b"persongroups") => Some(Collection::PersonGroup),
-        Some(b"largepersongroups") => Some(Collection::LargePersonGroup),
-        Some(b"dynamicpersongroups") => Some(Collection::DynamicPersonGroup),
-        _ => None,
-    };
-    if let Some(collection) = collection {
-        if collection == Collection::DynamicPersonGroup && !version.has_person_directory() {
-            return None;
-        }
-        return collection_operation(method, collection, rest, route);
-    }
-    if is(first, "persons") {
-        if !version.has_person_directory() {
-            return None;
-        }
-        return person_directory_operation(method, rest, route);
-    }
-    if is(first, "operations") && rest.len() == 1 && method == Method::GET {
-        // The operations endpoint serves snapshot status in v1.0 and Person
-        // Directory long-running operations in the previews.
-        return (version == ApiVersion::V1_0 || version.has_person_directory())
-            .then_some(GetOperationResult);
-    }
-    if is(first, "snapshots") {
-        return (version == ApiVersion::V1_0)
-            .then(|| snapshot_operation(method, rest))
-            .flatten();
-    }
-    liveness_operation(method, version, first, rest)
-}
-
-fn collection_operation<'a>(
-    method: &Method,
-    collection: Collection,
-    rest: &[&'a str],
-    route: &mut Route<'a>,
-) -> Option<Operation> {
-    use Operation::*;
-    let person_owner = match collection {
-        Collection::PersonGroup => Some(PersonOwner::PersonGroup),
-        Collection::LargePersonGroup => Some(PersonOwner::LargePersonGroup),
-        _ => None,
-    };
-    let face_owner = match collection {
-        Collection::FaceList => Some(FaceOwner::FaceList),
-        Collection::LargeFaceList => Some(FaceOwner::LargeFaceList),
-        _ => None,
-    };
-    let trainable =
-        collection != Collection::FaceList && collection != Collection::DynamicPersonGroup;
-    let Some((id, rest)) = rest.split_first() else {
-        return (*method == Method::GET).then_some(ListCollections(collection));
-    };
-    route.collection_id = Some(id);
-    match (method.as_str(), rest) {
-        ("GET", []) => Some(GetCollection(collection)),
-        ("PUT", []) => Some(CreateCollection(collection)),
-        ("PATCH", []) => Some(UpdateCollection(collection)),
-        ("DELETE", []) => Some(DeleteCollection(collection)),
-        ("POST", [train]) if trainable && is(train, "train") => Some(TrainCollection(collection)),
-        ("GET", [training]) if trainable && is(training, "training") => {
-            Some(GetTrainingStatus(collection))
-        }
-        ("GET", [persons])
-            if collection == Collection::DynamicPersonGroup && is(persons, "persons") =>
-        {
-            Some(ListDynamicPersonGroupPersons)
-        }
-        (_, [faces, face_rest @ ..]) if is(faces, "persistedfaces") => {
-            face_operation(method, face_owner?, face_rest, route)
-        }
-        (_, [persons, person_rest @ ..]) if is(persons, "persons") => {
-            person_operation(method, person_owner?, person_rest, route)
-        }
-        _ => None,
-    }
-}
-
-/// `persons[/{personId}[/persistedfaces…]]` below a person group or large
-/// person group.
-fn person_operation<'a>(
-    method: &Method,
-    owner: PersonOwner,
-    rest: &[&'a str],
-    route: &mut Route<'a>,
-) -> Option<Operation> {
-    use Operation::*;
-    let Some((person_id, rest)) = rest.split_first() else {
-        return match method.as_str() {
-            "GET" => Some(ListPersons(owner)),
-            "POST" => Some(CreatePerson(owner)),
-            _ => None,
-        };
-    };
-    route.person_id = Some(person_id);
-    match (method.as_str(), rest) {
-        ("GET", []) => Some(GetPerson(owner)),
-        ("PATCH", []) => Some(UpdatePerson(owner)),
-        ("DELETE", []) => Some(DeletePerson(owner)),
-        (_, [faces, face_rest @ ..]) if is(faces, "persistedfaces") => {
-            let face_owner = match owner {
-                PersonOwner::PersonGroup => FaceOwner::PersonGroupPerson,
-                PersonOwner::LargePersonGroup => FaceOwner::LargePersonGroupPerson,
-                PersonOwner::PersonDirectory => FaceOwner::PersonDirectoryPerson,
-            };
-            face_operation(method, face_owner, face_rest, route)
-        }
-        _ => None,
-    }
-}
-
-/// `persistedfaces[/{persistedFaceId}]`.
-fn face_operation<'a>(
-    method: &Method,
-    owner: FaceOwner,
-    rest: &[&'a str],
-    route: &mut Route<'a>,
-) -> Option<Operation> {
-    use Operation::*;
-    // Listing faces is not an operation of face lists or of person group persons.
-    let listable = matches!(
-        owner,
-        FaceOwner::LargeFaceList | FaceOwner::PersonDirectoryPerson
-    );
-    match (method.as_str(), rest) {
-        ("GET", []) if listable => Some(ListFaces(owner)),
-        ("POST", []) => Some(AddFace(owner)),
-        (_, [face_id]) => {
-            route.persisted_face_id = Some(face_id);
-            match method.as_str() {
-                "GET" if owner != FaceOwner::FaceList => Some(GetFace(owner)),
-                "PATCH" if owner != FaceOwner::FaceList => Some(UpdateFace(owner)),
-                "DELETE" => Some(DeleteFace(owner)),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// `/persons…` of Person Directory.
-fn person_directory_operation<'a>(
-    method: &Method,
-    rest: &[&'a str],
-    route: &mut Route<'a>,
-) -> Option<Operation> {
-    use Operation::*;
-    let owner = PersonOwner::PersonDirectory;
-    match (method.as_str(), rest) {
-        ("GET", [person_id, references]) if is(references, "dynamicPersonGroupReferences") => {
-            route.person_id = Some(person_id);
-            Some(ListDynamicPersonGroupReferences)
-        }
-        (_, [person_id, models, model, faces, face_rest @ ..])
-            if is(models, "recognitionModels") && is(faces, "persistedfaces") =>
-        {
-            route.person_id = Some(person_id);
-            route.recognition_model = Some(model);
-            face_operation(method, FaceOwner::PersonDirectoryPerson, face_rest, route)
-        }
-        (_, [_] | []) => person_operation(method, owner, rest, route),
-        _ => None,
-    }
-}
-
-fn snapshot_operation(method: &Method, rest: &[&str]) -> Option<Operation> {
-    use Operation::*;
-    match (method.as_str(), rest) {
-        ("GET", []) => Some(ListSnapshots),
-        ("POST", []) => Some(TakeSnapshot),
-        ("GET", [_]) => Some(GetSnapshot),
-        ("PATCH", [_]) => Some(UpdateSnapshot),
-        ("DELETE", [_]) => Some(DeleteSnapshot),
-        ("POST", [_, apply]) if is(apply, "apply") => Some(ApplySnapshot),
-        _ => None,
-    }
-}
-
-/// Liveness paths: `/detectLiveness/singleModal/sessions…` before v1.2,
-/// `/detectLiveness-sessions…` from v1.2 on, and the settings of v1.3-preview.1.
-fn liveness_operation(
-    method: &Method,
-    version: ApiVersion,
-    first: &str,
-    rest: &[&str],
-) -> Option<Operation> {
-    use Operation::*;
-    if !version.has_liveness() {
-        return None;
-    }
-    if version.has_preview_liveness_paths() {
-        return preview_liveness_operation(method, version, first, rest);
-    }
-    if is(first, "sessionImages") && rest.len() == 1 && method == Method::GET {
-        return Some(GetSessionImage);
-    }
-    if is(first, "settings") && version.has_liveness_settings() {
-        return match (method.as_str(), rest) {
-            ("GET", []) => Some(GetSettings),
-            ("PATCH", []) => Some(UpdateSettings),
-            ("GET", [token]) if is(token, "getClientAssetsAccessToken") => {
-                Some(GetClientAssetsAccessToken)
-            }
-            _ => None,
-        };
-    }
-    let kind = if is(first, "detectLiveness-sessions") {
-        SessionKind::Liveness
-    } else if is(first, "detectLivenessWithVerify-sessions") {
-        SessionKind::LivenessWithVerify
-    } else {
-        return None;
-    };
-    match (method.as_str(), rest) {
-        ("POST", []) => Some(CreateSession(kind)),
-        ("GET", [_]) => Some(GetSession(kind)),
-        ("DELETE", [_]) => Some(DeleteSession(kind)),
-        _ => None,
-    }
-}
-
-/// `/detectLiveness[WithVerify]/singleModal/sessions…` and
-/// `/session/sessionImages/{id}` of v1.1-preview.1 and v1.2-preview.1.
-fn preview_liveness_operation(
-    method: &Method,
-    version: ApiVersion,
-    first: &str,
-    rest: &[&str],
-) -> Option<Operation> {
-    use Operation::*;
-    if is(first, "session") {
-        return match rest {
-            [images, _] if is(images, "sessionImages") && method == Method::GET => {
-                version.has_session_images().then_some(GetSessionImage)
-            }
-            _ => None,
-        };
-    }
-    let kind = if is(first, "detectLiveness") {
-        SessionKind::Liveness
-    } else if is(first, "detectLivenessWithVerify") {
-        SessionKind::LivenessWithVerify
-    } else {
-        return None;
-    };
-    let [single_modal, sessions, rest @ ..] = rest else {
-        return None;
-    };
-    if !is(single_modal, "singleModal") || !is(sessions, "sessions") {
-        return None;
-    }
-    match (method.as_str(), rest) {
-        ("POST", []) => Some(CreateSession(kind)),
-        ("GET", []) => Some(ListSessions(kind)),
-        ("GET", [_]) => Some(GetSession(kind)),
-        ("DELETE", [_]) => Some(DeleteSession(kind)),
-        ("GET", [_, audit]) if is(audit, "audit") => Some(ListSessionAuditEntries(kind)),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
