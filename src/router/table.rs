@@ -377,3 +377,102 @@ pub(crate) static ROWS: &[Row] = &[
         .query(AuditListing),
     row(GET, "session/sessionImages/{sessionImageId}", preview_session_images, GetSessionImage),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::route_versions;
+
+    /// A path of the row with every placeholder filled with a valid value.
+    fn sample_path(row: &Row, version: ApiVersion) -> String {
+        let segments: Vec<&str> = row
+            .path
+            .split('/')
+            .map(|segment| match Segment::parse(segment) {
+                Segment::Fixed(name) => name,
+                Segment::CollectionId(_) => "staff-2026",
+                Segment::PersonId | Segment::PersistedFaceId => {
+                    "c5c24a82-6845-4031-9d5d-978df9175426"
+                }
+                Segment::RecognitionModel => "recognition_04",
+                Segment::Other => "a1b2",
+            })
+            .collect();
+        format!("/face/{}/{}", version.as_str(), segments.join("/"))
+    }
+
+    #[test]
+    fn every_row_routes_to_itself_in_its_versions_only() {
+        for row in ROWS {
+            for version in ApiVersion::ALL {
+                let path = sample_path(row, version);
+                let matched = route_versions(&row.method, &path, false);
+                if (row.versions)(version) {
+                    let matched = matched.unwrap_or_else(|| panic!("{} {path}", row.method));
+                    assert!(std::ptr::eq(matched.row, row), "{} {path}", row.method);
+                    assert_eq!(matched.route.operation, row.operation);
+                } else {
+                    assert!(matched.is_none(), "{} {path} routed", row.method);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn no_two_rows_share_a_method_path_and_version() {
+        for (i, a) in ROWS.iter().enumerate() {
+            for b in &ROWS[i + 1..] {
+                let same_path = a.method == b.method && a.path.eq_ignore_ascii_case(b.path);
+                let shared = ApiVersion::ALL
+                    .iter()
+                    .any(|v| (a.versions)(*v) && (b.versions)(*v));
+                assert!(!(same_path && shared), "{} {}", a.method, a.path);
+            }
+        }
+    }
+
+    /// Operations whose requests carry a body that no rule judges, each
+    /// with the reason; any other POST, PUT or PATCH must have a body rule.
+    const UNJUDGED_BODIES: &[(Operation, &str)] = &[
+        (
+            Operation::TrainCollection(Collection::LargeFaceList),
+            "no body",
+        ),
+        (
+            Operation::TrainCollection(Collection::PersonGroup),
+            "no body",
+        ),
+        (
+            Operation::TrainCollection(Collection::LargePersonGroup),
+            "no body",
+        ),
+        (Operation::TakeSnapshot, "v1.0 snapshots: nothing decidable"),
+        (
+            Operation::UpdateSnapshot,
+            "v1.0 snapshots: nothing decidable",
+        ),
+        (
+            Operation::ApplySnapshot,
+            "v1.0 snapshots: nothing decidable",
+        ),
+    ];
+
+    #[test]
+    fn every_operation_with_a_body_has_a_body_rule() {
+        for row in ROWS {
+            let takes_body = [Method::POST, Method::PUT, Method::PATCH].contains(&row.method);
+            let unjudged = UNJUDGED_BODIES.iter().any(|(op, _)| *op == row.operation);
+            match (takes_body, row.body) {
+                (true, BodyRule::None) => {
+                    assert!(unjudged, "{} {} has no body rule", row.method, row.path)
+                }
+                (true, _) => assert!(
+                    !unjudged,
+                    "{} {} is listed as unjudged",
+                    row.method, row.path
+                ),
+                (false, body) => assert_eq!(body, BodyRule::None, "{} {}", row.method, row.path),
+            }
+        }
+    }
+}

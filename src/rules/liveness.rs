@@ -161,7 +161,7 @@ pub(crate) fn check_create_session_form(
         let fields = parts
             .iter()
             .filter(|p| !p.is_file)
-            .map(|p| form_field(p).map(|value| (Cow::Borrowed(p.name.as_str()), value)))
+            .map(|p| form_field(p).map(|value| (Cow::Borrowed(p.name), value)))
             .collect::<Option<Vec<_>>>()
             .ok_or(Rejection::Shape)?;
         let fields = Object::from_fields(fields);
@@ -175,7 +175,7 @@ pub(crate) fn check_create_session_form(
         }
     } else {
         let parameters = part("Parameters").ok_or(Rejection::Shape)?;
-        crate::json::judge_object(&parameters.bytes, |parameters| {
+        crate::json::judge_object(parameters.bytes, |parameters| {
             check_create_session(
                 version,
                 Encoding::Json,
@@ -185,13 +185,13 @@ pub(crate) fn check_create_session_form(
         .unwrap_or(Ok(()))?;
     }
     let image = part("VerifyImage").ok_or(Rejection::Shape)?;
-    Ok(check_image(&image.bytes, None)?)
+    Ok(check_image(image.bytes, None)?)
 }
 
 /// A form field as a string value (the typed accessors read numbers and
 /// booleans from it as the service's binder does); `None` if not UTF-8.
-fn form_field(part: &Part) -> Option<Value<'_>> {
-    let text = std::str::from_utf8(&part.bytes).ok()?;
+fn form_field<'a>(part: &Part<'a>) -> Option<Value<'a>> {
+    let text = std::str::from_utf8(part.bytes).ok()?;
     Some(Value::Str(Cow::Borrowed(text)))
 }
 

@@ -316,3 +316,70 @@ fn body_kind(rule: BodyRule, headers: &HeaderMap, target_face: Option<Rect>) -> 
         BodyRule::FormOrJson(rule) => json.then_some(BodyKind::Json(rule)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::router::table::ROWS;
+
+    /// The `Content-Type` a row's body rule reads.
+    fn content_type(rule: BodyRule) -> &'static str {
+        match rule {
+            BodyRule::None | BodyRule::Json(_) | BodyRule::FormOrJson(_) => "application/json",
+            BodyRule::ImageOrJson(_) => "application/octet-stream",
+            BodyRule::Form => "multipart/form-data; boundary=x",
+        }
+    }
+
+    /// Through the real dispatch: a row with a body rule yields a plan for
+    /// its body in every version that has it, a row without none.
+    #[test]
+    fn an_operation_is_never_routed_without_its_body_rule() {
+        let options = Options::default();
+        for row in ROWS {
+            for version in ApiVersion::ALL.into_iter().filter(|v| (row.versions)(*v)) {
+                let path = row
+                    .path
+                    .split('/')
+                    .map(|segment| match router::table::Segment::parse(segment) {
+                        router::table::Segment::Fixed(name) => name,
+                        router::table::Segment::CollectionId(_) => "staff",
+                        router::table::Segment::RecognitionModel => "recognition_04",
+                        _ => "c5c24a82-6845-4031-9d5d-978df9175426",
+                    })
+                    .collect::<Vec<_>>()
+                    .join("/");
+                let path = format!("/face/{}/{path}", version.as_str());
+                let mut headers = HeaderMap::new();
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(content_type(row.body)),
+                );
+                let plan = check_head(&options, &row.method, &path, None, &headers);
+                let plan = plan.unwrap_or_else(|e| panic!("{path}: {e}"));
+                assert_eq!(
+                    plan.is_some(),
+                    row.body != BodyRule::None,
+                    "{} {path}",
+                    row.method
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_shape_rejection_is_answered_by_its_family() {
+        assert_eq!(
+            Family::Face.answer(Rejection::Shape),
+            catalogue::REQUEST_BODY_INVALID.into()
+        );
+        assert_eq!(
+            Family::Liveness.answer(Rejection::Shape),
+            catalogue::LIVENESS_REQUEST_BODY_INVALID.into()
+        );
+        assert_eq!(
+            Family::Liveness.answer(catalogue::INVALID_TOKEN_LIFETIME.into()),
+            catalogue::INVALID_TOKEN_LIFETIME.into()
+        );
+    }
+}
