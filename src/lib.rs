@@ -49,7 +49,7 @@ mod tap;
 
 pub use check::check;
 pub use error::{FaceApiError, LocalRejection};
-pub use layer::{Preflight, PreflightLayer, ResponseBody, ResponseFuture};
+pub use layer::{Preflight, PreflightLayer, RequestBody, ResponseBody, ResponseFuture};
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 
 #[cfg(feature = "reqwest")]

@@ -5,6 +5,7 @@
 
 mod body;
 mod future;
+mod request_body;
 mod service;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use tower_layer::Layer;
 
 pub use self::body::ResponseBody;
 pub use self::future::ResponseFuture;
+pub use self::request_body::RequestBody;
 pub use self::service::Preflight;
 use crate::catalogue::Entry;
 use crate::config::Config;

@@ -14,7 +14,6 @@
 //!
 //! `cargo run --features proxy --bin face-preflight-proxy -- --help`
 
-mod body;
 mod metrics;
 
 use std::convert::Infallible;
@@ -37,7 +36,9 @@ use tokio::sync::Semaphore;
 use tower_layer::Layer;
 use tower_service::Service;
 
-pub use self::body::ProxyBody;
+/// The request body the proxy forwards: the client's stream as it arrives,
+/// or the bytes a layer read to judge it.
+pub type ProxyBody = crate::RequestBody<Incoming>;
 use crate::catalogue::Entry;
 use crate::config::BoxError;
 use crate::facts::{FactsLayer, FactsStats, RedisFacts};
@@ -176,7 +177,7 @@ fn to_upstream(
             parts.headers.insert(header::HOST, host);
         }
     }
-    Ok(Request::from_parts(parts, ProxyBody::from(body)))
+    Ok(Request::from_parts(parts, ProxyBody::new(body)))
 }
 
 /// A JSON answer of the proxy's own.

@@ -724,3 +724,105 @@ async fn with_the_layer_outside_retry_a_rejection_never_enters_the_retry_loop() 
     assert_eq!(attempts.load(Ordering::SeqCst), 4);
     assert_eq!(server.count(), 4);
 }
+
+// ---- Every request body type, through hyper-util's client -------------------
+
+type DynError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Sends the bad and good requests through `face` (the caller's body built
+/// by `body`): the bad ones are answered locally and never reach the
+/// server; the good ones reach it unchanged.
+async fn exercise<S, B>(mut face: S, body: impl Fn(Bytes) -> B, server: &Server, base: &str)
+where
+    S: Service<
+        http::Request<B>,
+        Response = http::Response<face_preflight::ResponseBody<hyper::body::Incoming>>,
+    >,
+    S::Error: std::fmt::Debug,
+{
+    for (sent, entry) in bad_requests() {
+        let request = hyper_request(base, &sent).map(|_| body(sent.body.clone()));
+        let response = face.ready().await.unwrap().call(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        assert_response(status, &bytes, &entry);
+    }
+    assert_eq!(server.count(), 0);
+    for sent in good_requests() {
+        let request = hyper_request(base, &sent).map(|_| body(sent.body.clone()));
+        let response = face.ready().await.unwrap().call(request).await.unwrap();
+        assert_eq!(response.status(), 200, "{}", sent.path_and_query);
+        assert_received_unchanged(server, &sent);
+    }
+    assert_eq!(server.count(), good_requests().len());
+}
+
+/// A client whose body type cannot be built from `Bytes`: the caller's body
+/// is wrapped in `RequestBody` before the layer.
+async fn wrapped<B>(body: impl Fn(Bytes) -> B)
+where
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Into<Bytes> + Send,
+    B::Error: Into<DynError>,
+{
+    let (server, address) = Server::start().await;
+    let client: hyper_util::client::legacy::Client<_, face_preflight::RequestBody<B>> =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+    let face = ServiceBuilder::new()
+        .map_request(|request: http::Request<B>| request.map(face_preflight::RequestBody::new))
+        .layer(PreflightLayer::new())
+        .service(client);
+    exercise(face, body, &server, &format!("http://{address}")).await;
+}
+
+/// Seven-byte chunks, so that a body the layer reads arrives in many frames.
+fn chunks(bytes: Bytes) -> Vec<Result<http_body::Frame<Bytes>, Infallible>> {
+    bytes
+        .chunks(7)
+        .map(|chunk| Ok(http_body::Frame::data(Bytes::copy_from_slice(chunk))))
+        .collect()
+}
+
+#[tokio::test]
+async fn box_body() {
+    wrapped(|bytes| Full::new(bytes).boxed()).await;
+}
+
+#[tokio::test]
+async fn unsync_box_body() {
+    wrapped(|bytes| Full::new(bytes).map_err(DynError::from).boxed_unsync()).await;
+}
+
+#[tokio::test]
+async fn stream_body() {
+    wrapped(|bytes| http_body_util::StreamBody::new(futures_util::stream::iter(chunks(bytes))))
+        .await;
+}
+
+#[tokio::test]
+async fn reqwest_body_needs_no_wrapper() {
+    let (server, address) = Server::start().await;
+    let client: hyper_util::client::legacy::Client<_, reqwest::Body> =
+        hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http();
+    let face = PreflightLayer::new().layer(client);
+    let streamed = |bytes: Bytes| {
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks(bytes).into_iter().map(
+            |frame| {
+                Ok::<_, Infallible>(
+                    frame
+                        .unwrap_or_else(|never| match never {})
+                        .into_data()
+                        .unwrap_or_default(),
+                )
+            },
+        )))
+    };
+    exercise(face, streamed, &server, &format!("http://{address}")).await;
+}
+
+#[tokio::test]
+async fn full_needs_no_wrapper() {
+    let (server, address) = Server::start().await;
+    let face = PreflightLayer::new().layer(hyper_client());
+    exercise(face, Full::new, &server, &format!("http://{address}")).await;
+}
