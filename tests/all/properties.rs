@@ -171,6 +171,88 @@ fn through_layer(request: Request<Bytes>) -> Result<Request<Bytes>, (u16, Bytes)
     })
 }
 
+/// The reqwest adapter's verdict: `Ok` with the body the inner service
+/// received, or the status and body of the rejection.
+#[cfg(feature = "reqwest")]
+fn through_reqwest(request: Request<Bytes>) -> Result<Bytes, (u16, Bytes)> {
+    use std::sync::{Arc, Mutex};
+    runtime().block_on(async {
+        let received = Arc::new(Mutex::new(None));
+        let inner = {
+            let received = received.clone();
+            tower::service_fn(move |request: reqwest::Request| {
+                let body = request
+                    .body()
+                    .and_then(reqwest::Body::as_bytes)
+                    .map(Bytes::copy_from_slice)
+                    .unwrap_or_default();
+                *received.lock().unwrap() = Some(body);
+                async {
+                    Ok::<_, reqwest::Error>(reqwest::Response::from(http::Response::new("{}")))
+                }
+            })
+        };
+        let service = PreflightLayer::new().layer(inner);
+        let request = reqwest::Request::try_from(request.map(reqwest::Body::from)).unwrap();
+        let response = service.oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let body = response.bytes().await.unwrap();
+        let forwarded = received.lock().unwrap().take();
+        match forwarded {
+            Some(forwarded) => Ok(forwarded),
+            None => Err((status, body)),
+        }
+    })
+}
+
+/// A declared `Content-Length`: none, the true one, a wrong one, one past
+/// every limit, or no number at all.
+fn declared_length() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        Just(Some("true".to_owned())),
+        (0u64..100_000).prop_map(|n| Some(n.to_string())),
+        Just(Some((6 * 1024 * 1024 + 65 * 1024 + 1).to_string())),
+        Just(Some(u64::MAX.to_string())),
+        Just(Some(" 12 ".to_owned())),
+        Just(Some("twelve".to_owned())),
+    ]
+}
+
+/// Any request the generators make: valid, mutated or arbitrary.
+fn any_request() -> impl Strategy<Value = Request<Bytes>> {
+    prop_oneof![
+        valid_request(),
+        (valid_request(), mutation()).prop_map(|(request, mutation)| mutate(&request, &mutation)),
+        (
+            prop::sample::select(vec![Method::GET, Method::POST, Method::PUT, Method::PATCH]),
+            prop::sample::select(vec![
+                "/face/v1.2/detect",
+                "/face/v1.2/persongroups/g1",
+                "/face/v1.2/group",
+                "/face/v1.2/detectLivenessWithVerify-sessions",
+                "/face/v1.2-preview.1/detectLivenessWithVerify/singleModal/sessions",
+                "/face/v1.2/largefacelists/l/persistedfaces?targetFace=1,1,1,1"
+            ]),
+            prop::sample::select(vec![
+                "application/json",
+                "application/octet-stream",
+                "multipart/form-data; boundary=b",
+                "text/plain"
+            ]),
+            prop::collection::vec(any::<u8>(), 0..2048),
+        )
+            .prop_map(|(method, path, content_type, body)| {
+                Request::builder()
+                    .method(method)
+                    .uri(format!("{HOST}{path}"))
+                    .header("content-type", content_type)
+                    .body(Bytes::from(body))
+                    .unwrap()
+            }),
+    ]
+}
+
 #[derive(Debug, Clone)]
 enum Mutation {
     FlipByte(usize, u8),
@@ -529,6 +611,29 @@ proptest! {
         };
         if let Some(relaxed) = relaxed(&changed, style) {
             prop_assert_eq!(check(&relaxed), check(&changed), "{}", String::from_utf8_lossy(relaxed.body()));
+        }
+    }
+
+    /// `check`, the tower layer and the reqwest adapter give one verdict
+    /// for any request, whatever `Content-Length` it declares.
+    #[test]
+    fn check_and_the_adapters_agree_on_every_input(
+        request in any_request(),
+        declared in declared_length(),
+    ) {
+        let mut request = request;
+        if let Some(declared) = declared {
+            let declared = if declared == "true" { request.body().len().to_string() } else { declared };
+            request.headers_mut().insert(http::header::CONTENT_LENGTH, declared.parse().unwrap());
+        }
+        let verdict = check(&request);
+        let answer = |error: &FaceApiError| (error.status().as_u16(), error.to_json());
+        let layer = through_layer(request.clone()).map(|received| received.into_body());
+        prop_assert_eq!(&layer, &verdict.as_ref().map(|()| request.body().clone()).map_err(answer));
+        #[cfg(feature = "reqwest")]
+        {
+            let reqwest = through_reqwest(request.clone());
+            prop_assert_eq!(&reqwest, &verdict.as_ref().map(|()| request.body().clone()).map_err(answer));
         }
     }
 
