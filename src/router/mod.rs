@@ -133,6 +133,13 @@ impl ApiVersion {
     }
 }
 
+impl ApiVersion {
+    /// This version's bit in a set of versions.
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
 /// `(major, minor, release, preview number)` of `v{major}.{minor}` or
 /// `v{major}.{minor}-preview.{n}`; a release sorts after its previews.
 fn version_key(segment: &str) -> Option<(u32, u32, bool, u32)> {
@@ -386,50 +393,92 @@ pub(crate) fn route_versions<'a>(
         rest = next;
     }
     let (first, rest) = segments.get(..count)?.split_first()?;
-    let rows = INDEX
+    let mut buffer = [0u8; LONGEST_FIRST_SEGMENT];
+    let first = lowercase(first, &mut buffer)?;
+    // At most two first segments share a length: one or two comparisons.
+    let group = INDEX
+        .by_length
+        .get(first.len())?
         .iter()
-        .find(|group| group.first.eq_ignore_ascii_case(first))?;
-    rows.rows
+        .filter_map(|at| INDEX.groups.get(*at))
+        .find(|group| group.first == first)?;
+    group
+        .rows
+        .get(rest.len())?
         .iter()
-        .filter(|row| {
-            row.row.method == *method && row.rest.len() == rest.len() && (row.row.versions)(version)
-        })
+        .filter(|row| row.row.method == *method && row.versions & version.bit() != 0)
         .find_map(|row| row.bind(version, rest))
 }
 
+/// Longer than every first segment of the table.
+const LONGEST_FIRST_SEGMENT: usize = 40;
+
 /// The rows of [`table::ROWS`] grouped by their first segment (always a
-/// fixed one), with their paths split once.
-static INDEX: LazyLock<Vec<Group>> = LazyLock::new(|| {
-    let mut groups: Vec<Group> = Vec::new();
+/// fixed one) and by how many segments follow it, with their paths split
+/// once.
+static INDEX: LazyLock<Index> = LazyLock::new(|| {
+    let mut index = Index {
+        groups: Vec::new(),
+        by_length: Vec::new(),
+    };
     for row in ROWS {
         let mut segments = row.path.split('/');
         let first = segments.next().unwrap_or_default();
         let compiled = CompiledRow {
             row,
             rest: segments.map(Segment::parse).collect(),
+            versions: ApiVersion::ALL
+                .into_iter()
+                .filter(|version| (row.versions)(*version))
+                .fold(0, |mask, version| mask | version.bit()),
         };
-        match groups
-            .iter_mut()
-            .find(|group| group.first.eq_ignore_ascii_case(first))
+        let first = first.to_ascii_lowercase().into_bytes();
+        let at = match index.groups.iter().position(|group| group.first == first) {
+            Some(at) => at,
+            None => {
+                let length = first.len();
+                index.groups.push(Group {
+                    first,
+                    rows: Default::default(),
+                });
+                if index.by_length.len() <= length {
+                    index.by_length.resize(length + 1, Vec::new());
+                }
+                if let Some(same_length) = index.by_length.get_mut(length) {
+                    same_length.push(index.groups.len() - 1);
+                }
+                index.groups.len() - 1
+            }
+        };
+        if let Some(rows) = index
+            .groups
+            .get_mut(at)
+            .and_then(|group| group.rows.get_mut(compiled.rest.len()))
         {
-            Some(group) => group.rows.push(compiled),
-            None => groups.push(Group {
-                first,
-                rows: vec![compiled],
-            }),
+            rows.push(compiled);
         }
     }
-    groups
+    index
 });
 
+struct Index {
+    groups: Vec<Group>,
+    /// The groups whose first segment has this many bytes.
+    by_length: Vec<Vec<usize>>,
+}
+
 struct Group {
-    first: &'static str,
-    rows: Vec<CompiledRow>,
+    /// The first segment, in lower case.
+    first: Vec<u8>,
+    /// The rows by how many segments follow the first.
+    rows: [Vec<CompiledRow>; MAX_SEGMENTS],
 }
 
 struct CompiledRow {
     row: &'static Row,
     rest: Vec<Segment>,
+    /// The versions that have the row, one bit each ([`ApiVersion::bit`]).
+    versions: u8,
 }
 
 impl CompiledRow {
@@ -482,7 +531,7 @@ fn split_segment(path: &str) -> (&str, Option<&str>) {
 }
 
 /// The segment in lower case, in `buffer` (`None` if longer than it).
-fn lowercase<'b>(segment: &str, buffer: &'b mut [u8; 24]) -> Option<&'b [u8]> {
+fn lowercase<'b, const N: usize>(segment: &str, buffer: &'b mut [u8; N]) -> Option<&'b [u8]> {
     let bytes = segment.as_bytes();
     let lower = buffer.get_mut(..bytes.len())?;
     for (to, from) in lower.iter_mut().zip(bytes) {
