@@ -21,6 +21,13 @@ pub(crate) fn is_collection_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
+/// Whether a path segment, as the service sees it (percent-decoded), is
+/// valid. The raw text is tried first: a valid ID of any kind here has no
+/// `%`, so only a segment that fails as written is decoded and tried again.
+fn segment_is(segment: &str, valid: impl Fn(&str) -> bool) -> bool {
+    valid(segment) || (segment.contains('%') && valid(&decoded(segment)))
+}
+
 /// A path segment as the service sees it, percent-decoded.
 fn decoded(segment: &str) -> Cow<'_, str> {
     if segment.contains('%') {
@@ -55,23 +62,23 @@ fn collection_id_error(collection: Collection, creating: bool) -> Entry {
 pub(crate) fn check_path_ids(matched: &Matched<'_>) -> Result<(), Entry> {
     let route = &matched.route;
     if let (Some(collection), Some(id)) = (matched.collection, route.collection_id) {
-        if !is_collection_id(&decoded(id)) {
+        if !segment_is(id, is_collection_id) {
             let creating = matches!(route.operation, Operation::CreateCollection(_));
             return Err(collection_id_error(collection, creating));
         }
     }
     if let Some(person_id) = route.person_id {
-        if !is_guid(&decoded(person_id)) {
+        if !segment_is(person_id, is_guid) {
             return Err(catalogue::PERSON_ID_NOT_FOUND);
         }
     }
     if let Some(model) = route.recognition_model {
-        if !super::fields::is_recognition_model(&decoded(model)) {
+        if !segment_is(model, super::fields::is_recognition_model) {
             return Err(catalogue::RECOGNITION_MODEL_INVALID);
         }
     }
     if let Some(face_id) = route.persisted_face_id {
-        if !is_guid(&decoded(face_id)) {
+        if !segment_is(face_id, is_guid) {
             // Person Directory spells this row its own way; its faces are
             // the ones below a recognition model.
             return Err(if route.recognition_model.is_some() {
