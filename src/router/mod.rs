@@ -4,7 +4,8 @@
 //! Paths are `/face/{version}/…` as in the official specification. Fixed
 //! segments and the version match ASCII-case-insensitively, as the service
 //! does. A path this module does not know gives `None`: such a request is
-//! never checked.
+//! never checked. The paths are the rows of one table (`router/table.rs`),
+//! which also names each operation's query and body rules.
 //!
 //! ```
 //! use face_preflight::router::{route, ApiVersion, Collection, Operation};
