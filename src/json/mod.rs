@@ -114,6 +114,7 @@ impl<'a> Object<'a> {
     /// A string field; `Err` when present but an array or object. A number
     /// is its text and a boolean `True` or `False`, as Json.NET converts
     /// them for a string property.
+    #[inline]
     pub(crate) fn str(&self, name: &str) -> Result<Option<&str>, Shape> {
         match self.get(name) {
             None => Ok(None),

@@ -66,6 +66,11 @@ impl ApiVersion {
     /// assert_eq!(ApiVersion::parse("v1.4"), None);
     /// ```
     pub fn parse(segment: &str) -> Option<Self> {
+        // As written first, newest first (clients send the lower-case names
+        // of recent versions), then in any case.
+        if let Some(version) = Self::ALL.into_iter().rev().find(|v| v.as_str() == segment) {
+            return Some(version);
+        }
         let mut buffer = [0u8; 24];
         match lowercase(segment, &mut buffer)? {
             b"v1.2" => Some(Self::V1_2),
@@ -394,15 +399,18 @@ pub(crate) fn route_versions<'a>(
         rest = next;
     }
     let (first, rest) = segments.get(..count)?.split_first()?;
-    let mut buffer = [0u8; LONGEST_FIRST_SEGMENT];
-    let first = lowercase(first, &mut buffer)?;
-    // At most two first segments share a length: one or two comparisons.
-    let group = INDEX
-        .by_length
-        .get(first.len())?
-        .iter()
-        .filter_map(|at| INDEX.groups.get(*at))
-        .find(|group| group.first == first)?;
+    // At most two first segments share a length: one or two comparisons,
+    // with the specification's spelling first (what clients send), then
+    // in lower case.
+    let same_length = INDEX.get(first.len())?;
+    let group = match same_length.iter().find(|group| group.spelling == *first) {
+        Some(group) => group,
+        None => {
+            let mut buffer = [0u8; LONGEST_FIRST_SEGMENT];
+            let lower = lowercase(first, &mut buffer)?;
+            same_length.iter().find(|group| group.first == lower)?
+        }
+    };
     group
         .rows
         .get(rest.len())?
@@ -417,14 +425,12 @@ const LONGEST_FIRST_SEGMENT: usize = 40;
 /// The rows of [`table::ROWS`] grouped by their first segment (always a
 /// fixed one) and by how many segments follow it, with their paths split
 /// once.
-static INDEX: LazyLock<Index> = LazyLock::new(|| {
-    let mut index = Index {
-        groups: Vec::new(),
-        by_length: Vec::new(),
-    };
+static INDEX: LazyLock<Vec<Vec<Group>>> = LazyLock::new(|| {
+    // Groups by the length of their first segment, in bytes.
+    let mut index: Vec<Vec<Group>> = Vec::new();
     for row in ROWS {
         let mut segments = row.path.split('/');
-        let first = segments.next().unwrap_or_default();
+        let spelling = segments.next().unwrap_or_default();
         let compiled = CompiledRow {
             row,
             rest: segments.map(Segment::parse).collect(),
@@ -433,26 +439,25 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
                 .filter(|version| (row.versions)(*version))
                 .fold(0, |mask, version| mask | version.bit()),
         };
-        let first = first.to_ascii_lowercase().into_bytes();
-        let at = match index.groups.iter().position(|group| group.first == first) {
+        let first = spelling.to_ascii_lowercase().into_bytes();
+        if index.len() <= first.len() {
+            index.resize_with(first.len() + 1, Vec::new);
+        }
+        let Some(same_length) = index.get_mut(first.len()) else {
+            continue;
+        };
+        let at = match same_length.iter().position(|group| group.first == first) {
             Some(at) => at,
             None => {
-                let length = first.len();
-                index.groups.push(Group {
+                same_length.push(Group {
                     first,
+                    spelling,
                     rows: Default::default(),
                 });
-                if index.by_length.len() <= length {
-                    index.by_length.resize(length + 1, Vec::new());
-                }
-                if let Some(same_length) = index.by_length.get_mut(length) {
-                    same_length.push(index.groups.len() - 1);
-                }
-                index.groups.len() - 1
+                same_length.len() - 1
             }
         };
-        if let Some(rows) = index
-            .groups
+        if let Some(rows) = same_length
             .get_mut(at)
             .and_then(|group| group.rows.get_mut(compiled.rest.len()))
         {
@@ -462,15 +467,11 @@ static INDEX: LazyLock<Index> = LazyLock::new(|| {
     index
 });
 
-struct Index {
-    groups: Vec<Group>,
-    /// The groups whose first segment has this many bytes.
-    by_length: Vec<Vec<usize>>,
-}
-
 struct Group {
     /// The first segment, in lower case.
     first: Vec<u8>,
+    /// The first segment as the specification spells it.
+    spelling: &'static str,
     /// The rows by how many segments follow the first.
     rows: [Vec<CompiledRow>; MAX_SEGMENTS],
 }

@@ -289,6 +289,10 @@ fn check_query(
 
 /// Which body rule applies, from the row and the `Content-Type`.
 fn body_kind(rule: BodyRule, headers: &HeaderMap, target_face: Option<Rect>) -> Option<BodyKind> {
+    // Most operations have no body rule: no header to look up.
+    if rule == BodyRule::None {
+        return None;
+    }
     let content_type = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
