@@ -14,7 +14,7 @@ pin_project! {
     /// judge it.
     ///
     /// [`PreflightLayer`](crate::PreflightLayer) forwards a body it had to
-    /// read as `B::from(bytes)`. `Full<Bytes>`, `reqwest::Body` and `String`
+    /// read as `B::from(bytes)`. `Full<Bytes>` and `reqwest::Body`
     /// can be built that way; `BoxBody`, `UnsyncBoxBody`, `StreamBody` and
     /// hyper's `Incoming` cannot. Wrap such a body in `RequestBody` before
     /// the layer ([`RequestBody::new`]) and let the inner service take

@@ -137,9 +137,7 @@ impl ApiVersion {
     pub fn has_session_images(self) -> bool {
         self >= Self::V1_2Preview1
     }
-}
 
-impl ApiVersion {
     /// This version's bit in a set of versions.
     fn bit(self) -> u8 {
         1 << (self as u8)

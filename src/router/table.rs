@@ -378,28 +378,28 @@ pub(crate) static ROWS: &[Row] = &[
     row(GET, "session/sessionImages/{sessionImageId}", preview_session_images, GetSessionImage),
 ];
 
+/// A path of the row with every placeholder filled with a valid value
+/// (for the tests of the router and of the rules).
+#[cfg(test)]
+pub(crate) fn sample_path(row: &Row, version: ApiVersion) -> String {
+    let segments: Vec<&str> = row
+        .path
+        .split('/')
+        .map(|segment| match Segment::parse(segment) {
+            Segment::Fixed(name) => name,
+            Segment::CollectionId(_) => "staff-2026",
+            Segment::PersonId | Segment::PersistedFaceId => "c5c24a82-6845-4031-9d5d-978df9175426",
+            Segment::RecognitionModel => "recognition_04",
+            Segment::Other => "a1b2",
+        })
+        .collect();
+    format!("/face/{}/{}", version.as_str(), segments.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::router::route_versions;
-
-    /// A path of the row with every placeholder filled with a valid value.
-    fn sample_path(row: &Row, version: ApiVersion) -> String {
-        let segments: Vec<&str> = row
-            .path
-            .split('/')
-            .map(|segment| match Segment::parse(segment) {
-                Segment::Fixed(name) => name,
-                Segment::CollectionId(_) => "staff-2026",
-                Segment::PersonId | Segment::PersistedFaceId => {
-                    "c5c24a82-6845-4031-9d5d-978df9175426"
-                }
-                Segment::RecognitionModel => "recognition_04",
-                Segment::Other => "a1b2",
-            })
-            .collect();
-        format!("/face/{}/{}", version.as_str(), segments.join("/"))
-    }
 
     #[test]
     fn every_row_routes_to_itself_in_its_versions_only() {

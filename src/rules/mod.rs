@@ -342,18 +342,7 @@ mod tests {
         let options = Options::default();
         for row in ROWS {
             for version in ApiVersion::ALL.into_iter().filter(|v| (row.versions)(*v)) {
-                let path = row
-                    .path
-                    .split('/')
-                    .map(|segment| match router::table::Segment::parse(segment) {
-                        router::table::Segment::Fixed(name) => name,
-                        router::table::Segment::CollectionId(_) => "staff",
-                        router::table::Segment::RecognitionModel => "recognition_04",
-                        _ => "c5c24a82-6845-4031-9d5d-978df9175426",
-                    })
-                    .collect::<Vec<_>>()
-                    .join("/");
-                let path = format!("/face/{}/{path}", version.as_str());
+                let path = router::table::sample_path(row, version);
                 let mut headers = HeaderMap::new();
                 headers.insert(
                     http::header::CONTENT_TYPE,
