@@ -27,8 +27,10 @@ pub(crate) enum Form<'a> {
     /// No boundary, no first delimiter, a part without the blank line after
     /// its headers, or no closing delimiter.
     Malformed,
-    /// Legal framing this reader does not judge (more part headers than it
-    /// reads, a `Content-Disposition` it cannot read).
+    /// Framing this reader does not judge, which a lenient reader may still
+    /// take: text after a delimiter, a header line `httparse` refuses, more
+    /// part headers than it reads, a part without a readable
+    /// `Content-Disposition` (ASP.NET skips such sections).
     Undecided,
 }
 
@@ -59,7 +61,7 @@ pub(crate) fn read_form<'a>(content_type: &str, body: &'a [u8]) -> Form<'a> {
         };
         let padding = rest.get(..line_end).unwrap_or_default();
         if !padding.iter().all(|b| *b == b' ' || *b == b'\t') {
-            return Form::Malformed;
+            return Form::Undecided;
         }
         let part = rest.get(line_end + 2..).unwrap_or_default();
         let Some(end) = finder.find(part) else {
@@ -94,8 +96,7 @@ fn read_part(content: &[u8]) -> Result<Part<'_>, Form<'static>> {
     let (consumed, headers) = match httparse::parse_headers(content, &mut headers) {
         Ok(httparse::Status::Complete((consumed, headers))) => (consumed, headers),
         Ok(httparse::Status::Partial) => return Err(Form::Malformed),
-        Err(httparse::Error::TooManyHeaders) => return Err(Form::Undecided),
-        Err(_) => return Err(Form::Malformed),
+        Err(_) => return Err(Form::Undecided),
     };
     let disposition = headers
         .iter()
@@ -103,9 +104,7 @@ fn read_part(content: &[u8]) -> Result<Part<'_>, Form<'static>> {
         .map(|header| std::str::from_utf8(header.value));
     let disposition = match disposition {
         Some(Ok(value)) => value,
-        // A form part without its name is no form field of the schema.
-        None => return Err(Form::Malformed),
-        Some(Err(_)) => return Err(Form::Undecided),
+        None | Some(Err(_)) => return Err(Form::Undecided),
     };
     let mut name = None;
     let mut is_file = false;
@@ -189,7 +188,7 @@ mod tests {
         let body = b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
             --xyz  \r\ncontent-disposition: form-data; name=\"VerifyImage\"; filename=\"f;1.jpg\"\r\n\
             Content-Type: image/jpeg\r\n\r\n\xff\xd8\r\n--xyz\r\n\r\n--xyz--\r\n";
-        // The last part has no headers: it names no field.
+        // The last part ends before the blank line that closes its headers.
         assert!(matches!(read_form(TYPE, body), Form::Malformed));
         let body = b"preamble\r\n--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
             --xyz  \r\ncontent-disposition: form-data; name=VerifyImage; filename=\"f;1.jpg\"\r\n\
@@ -218,7 +217,6 @@ mod tests {
                 TYPE,
                 b"--xyz\r\nContent-Disposition: form-data; name=a\r\n1\r\n--xyz--",
             ),
-            (TYPE, b"--xyzjunk\r\n\r\n--xyz--"),
         ] {
             assert!(
                 matches!(read_form(content_type, body), Form::Malformed),
@@ -234,6 +232,17 @@ mod tests {
         let body =
             format!("--xyz\r\n{many}Content-Disposition: form-data; name=a\r\n\r\n1\r\n--xyz--");
         assert!(matches!(read_form(TYPE, body.as_bytes()), Form::Undecided));
+        for body in [
+            &b"--xyzjunk\r\n\r\n--xyz--"[..],
+            b"--xyz\r\nX-Other: 1\r\n\r\n1\r\n--xyz--",
+            b"--xyz\r\nBad Header: 1\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--xyz--",
+        ] {
+            assert!(
+                matches!(read_form(TYPE, body), Form::Undecided),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 
     /// multer, driven to completion, as the reference reader.
