@@ -1,8 +1,9 @@
 //! The cost of the facts layer per request, and its memory.
 //!
-//! - lookup: an identify of 10 faceIds the layer knows (all of the same
-//!   model as the group, so it passes) through `FactsLayer` around a no-op
-//!   service, against the no-op service alone;
+//! - lookup: an identify of 10 faceIds the facts know (all of the same
+//!   model as the group, so it passes) through `PreflightLayer` with
+//!   `Facts` around a no-op service, against `PreflightLayer` with the
+//!   rules alone and the no-op service alone;
 //! - memory: the bytes held after learning 1,000,000 faceIds from detect
 //!   answers (1,000 answers of 1,000 faces), counted by a global allocator.
 //!
@@ -16,7 +17,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
-use face_preflight::facts::FactsLayer;
+use face_preflight::facts::Facts;
+use face_preflight::PreflightLayer;
 use http_body_util::{BodyExt, Full};
 use tower::{Layer, ServiceExt};
 
@@ -80,7 +82,7 @@ fn facts(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let layer = FactsLayer::new();
+    let layer = PreflightLayer::new().facts(Facts::new());
     runtime.block_on(async {
         let detect = layer.layer(answering(detect_answer(0, 10)));
         let response = detect
@@ -96,6 +98,7 @@ fn facts(c: &mut Criterion) {
     let identify = serde_json::json!({"faceIds": (0..10).map(face_id).collect::<Vec<_>>(), "personGroupId": "staff"}).to_string();
     let noop = answering(Bytes::from_static(b"[]"));
     let layered = layer.layer(noop.clone());
+    let rules_only = PreflightLayer::new().layer(noop.clone());
 
     let mut group = c.benchmark_group("facts: identify of 10 known faceIds");
     group.bench_function("no-op service alone", |b| {
@@ -106,7 +109,16 @@ fn facts(c: &mut Criterion) {
             )
         })
     });
-    group.bench_function("+ FactsLayer", |b| {
+    group.bench_function("PreflightLayer, rules only", |b| {
+        b.iter(|| {
+            runtime.block_on(
+                rules_only
+                    .clone()
+                    .oneshot(black_box(post("/identify", identify.clone()))),
+            )
+        })
+    });
+    group.bench_function("PreflightLayer with Facts", |b| {
         b.iter(|| {
             runtime.block_on(
                 layered
@@ -119,7 +131,8 @@ fn facts(c: &mut Criterion) {
 
     // Memory: a fresh layer learns 1,000,000 faceIds.
     let before = HELD.load(Ordering::Relaxed);
-    let big = FactsLayer::new();
+    let big_facts = Facts::new();
+    let big = PreflightLayer::new().facts(big_facts.clone());
     runtime.block_on(async {
         for batch in 0..1000 {
             let detect = big.layer(answering(detect_answer(batch * 1000, 1000)));
@@ -130,7 +143,7 @@ fn facts(c: &mut Criterion) {
             response.into_body().collect().await.unwrap();
         }
     });
-    let held = big.faces_held();
+    let held = big_facts.faces_held();
     let bytes = HELD.load(Ordering::Relaxed).saturating_sub(before);
     println!(
         "facts memory: {held} faceIds held, {bytes} bytes ({:.0} bytes per faceId)",

@@ -3,7 +3,7 @@
 //! Starts a stand-in Face API on 127.0.0.1 that, like the service, answers
 //! 429 "Rate limit is exceeded." to any request beyond 10 in the last
 //! second, then runs two rounds of three worker processes (this same
-//! program, started again), each sending as fast as its `PaceLayer` lets it
+//! program, started again), each sending as fast as its `Pacing` lets it
 //! for a few seconds:
 //!
 //! - **local budgets**: each worker paces itself at the resource's rate, so
@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use face_preflight::pace::{PaceLayer, Rate, RedisBudget};
+use face_preflight::pace::{Pacing, Rate, RedisBudget};
+use face_preflight::PreflightLayer;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -115,17 +116,19 @@ async fn worker(args: &[String]) -> Result<(), BoxError> {
     // A little under the limit: a margin for the jitter between the moment
     // a slot is taken and the moment the request arrives.
     let rate = Rate::new(19, Duration::from_secs(2));
-    let mut layer = PaceLayer::new(rate);
+    let mut pacing = Pacing::new(rate);
     if mode == "shared" {
-        layer = layer.redis(
+        pacing = pacing.redis(
             RedisBudget::open(redis_url)?
                 .key_prefix(prefix.clone())
                 .fleet_size(WORKERS as u32),
         );
     }
-    let stats = layer.stats();
+    let stats = pacing.stats();
     let client = reqwest::Client::new();
-    let mut face = ServiceBuilder::new().layer(layer).service(client.clone());
+    let mut face = ServiceBuilder::new()
+        .layer(PreflightLayer::new().pacing(pacing))
+        .service(client.clone());
     let url = format!("{endpoint}/face/v1.2/persongroups/staff/training");
     let (mut ok, mut refused) = (0u64, 0u64);
     let started = Instant::now();

@@ -16,8 +16,6 @@
 
 use http::StatusCode;
 
-use crate::error::FaceApiError;
-
 /// One row of the error table: HTTP status, error code and message template.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -39,27 +37,8 @@ impl Entry {
         }
     }
 
-    /// The error of this row (a placeholder stays as written).
-    pub fn error(self) -> FaceApiError {
-        FaceApiError::new(self.status, self.code, self.message)
-    }
-
-    /// The error of this row with its placeholder replaced by `value`.
-    pub fn with(self, value: &str) -> FaceApiError {
-        let message = match self.placeholder() {
-            Some((start, end)) => format!(
-                "{}{}{}",
-                &self.message[..start],
-                value,
-                &self.message[end..]
-            ),
-            None => self.message.to_owned(),
-        };
-        FaceApiError::new(self.status, self.code, message)
-    }
-
     /// Byte range of the `<…>` placeholder in the message, if any.
-    fn placeholder(self) -> Option<(usize, usize)> {
+    pub(crate) fn placeholder(self) -> Option<(usize, usize)> {
         let start = self.message.find('<')?;
         let end = start + self.message[start..].find('>')? + 1;
         Some((start, end))

@@ -2,8 +2,8 @@
 
 use http::Request;
 
-use crate::config::Config;
 use crate::error::FaceApiError;
+use crate::pipeline::{Head, Pipeline};
 
 /// Checks one Face API request exactly as [`PreflightLayer`](crate::PreflightLayer)
 /// does with its default settings.
@@ -25,20 +25,13 @@ use crate::error::FaceApiError;
 /// ```
 pub fn check<B: AsRef<[u8]>>(request: &Request<B>) -> Result<(), FaceApiError> {
     // One default configuration for every call: building one allocates.
-    static DEFAULT: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+    static DEFAULT: std::sync::LazyLock<Pipeline> = std::sync::LazyLock::new(Pipeline::default);
     check_with(&DEFAULT, request)
 }
 
 pub(crate) fn check_with<B: AsRef<[u8]>>(
-    config: &Config,
+    pipeline: &Pipeline,
     request: &Request<B>,
 ) -> Result<(), FaceApiError> {
-    let uri = request.uri();
-    config.decide(
-        request.method(),
-        uri.path(),
-        uri.query(),
-        request.headers(),
-        request.body().as_ref(),
-    )
+    pipeline.check(Head::of(request), request.body().as_ref())
 }

@@ -114,6 +114,28 @@ impl FaceApiError {
     }
 }
 
+// The catalogue knows nothing of errors: its rows become errors here.
+impl Entry {
+    /// The error of this row (a placeholder stays as written).
+    pub fn error(self) -> FaceApiError {
+        FaceApiError::new(self.status, self.code, self.message)
+    }
+
+    /// The error of this row with its placeholder replaced by `value`.
+    pub fn with(self, value: &str) -> FaceApiError {
+        let message = match self.placeholder() {
+            Some((start, end)) => format!(
+                "{}{}{}",
+                &self.message[..start],
+                value,
+                &self.message[end..]
+            ),
+            None => self.message.to_owned(),
+        };
+        FaceApiError::new(self.status, self.code, message)
+    }
+}
+
 impl From<Entry> for FaceApiError {
     fn from(entry: Entry) -> Self {
         entry.error()
@@ -134,12 +156,45 @@ impl fmt::Display for FaceApiError {
 
 impl std::error::Error for FaceApiError {}
 
-/// A response extension that marks a local answer: the layer rejected the
+/// Which judge answered a request locally.
+///
+/// The stateless rules decide from the request alone; the learned facts
+/// (feature `facts`) from what earlier answers taught; the pacing (feature
+/// `pace`) from the resource's rate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Source {
+    /// The documented rules of the operation.
+    Rules,
+    /// A fact learned from earlier answers (an expired faceId, a model).
+    Facts,
+    /// The pacing under the resource's rate limit.
+    Pacing,
+}
+
+impl Source {
+    /// A short name: `rules`, `facts`, `pacing`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Rules => "rules",
+            Source::Facts => "facts",
+            Source::Pacing => "pacing",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A response extension that marks a local answer: the layer answered the
 /// request and the service never saw it. Set on the responses of every
 /// adapter (`http::Response::extensions`, `reqwest::Response::extensions`).
 ///
 /// ```
-/// use face_preflight::{LocalRejection, PreflightLayer};
+/// use face_preflight::{LocalRejection, PreflightLayer, Source};
 /// use tower::{service_fn, Layer, ServiceExt};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -153,9 +208,16 @@ impl std::error::Error for FaceApiError {}
 ///     .unwrap();
 /// let response = service.oneshot(request).await.unwrap();
 /// let local = response.extensions().get::<LocalRejection>().unwrap();
-/// assert_eq!(local.0.message(), "'top' is invalid.");
+/// assert_eq!(local.error.message(), "'top' is invalid.");
+/// assert_eq!(local.source, Source::Rules);
 /// assert_eq!(response.headers()["x-ms-error-code"], "BadArgument");
 /// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LocalRejection(pub FaceApiError);
+#[non_exhaustive]
+pub struct LocalRejection {
+    /// The answer, as the service documents it.
+    pub error: FaceApiError,
+    /// The judge that gave it.
+    pub source: Source,
+}

@@ -25,18 +25,19 @@
 
 pub mod catalogue;
 mod check;
-mod config;
 mod error;
 #[cfg(feature = "facts")]
 #[cfg_attr(docsrs, doc(cfg(feature = "facts")))]
 pub mod facts;
 mod integrations;
 mod json;
+mod judge;
 mod layer;
 mod lexical;
 #[cfg(feature = "pace")]
 #[cfg_attr(docsrs, doc(cfg(feature = "pace")))]
 pub mod pace;
+mod pipeline;
 #[cfg(feature = "proxy")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proxy")))]
 pub mod proxy;
@@ -48,7 +49,7 @@ mod rules;
 mod tap;
 
 pub use check::check;
-pub use error::{FaceApiError, LocalRejection};
+pub use error::{FaceApiError, LocalRejection, Source};
 pub use layer::{Preflight, PreflightLayer, RequestBody, ResponseBody, ResponseFuture};
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 

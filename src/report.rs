@@ -13,13 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use http::StatusCode;
-use http_body::SizeHint;
 
 use crate::catalogue;
-use crate::config::Config;
-use crate::error::FaceApiError;
+use crate::error::{FaceApiError, Source};
 use crate::router::Operation;
-use crate::tap::Tap;
 
 /// How much of an error body is kept to parse it; Face error envelopes are
 /// a few hundred bytes.
@@ -105,6 +102,8 @@ impl fmt::Display for Outcome {
 pub struct Verdict<'a> {
     /// The operation, if the path is a known one.
     pub operation: Option<Operation>,
+    /// The judge that would have answered, if one would have.
+    pub source: Option<Source>,
     /// What the crate would have answered; `None` if it would have sent it.
     pub local: Option<&'a FaceApiError>,
     /// The service's status.
@@ -123,14 +122,17 @@ pub struct StatsKey {
     pub outcome: Option<Outcome>,
     /// The operation, if the path is a known one.
     pub operation: Option<Operation>,
+    /// The judge of the local answer, if the crate answers.
+    pub source: Option<Source>,
     /// The local answer's code, if the crate rejects.
     pub local_code: Option<String>,
     /// The service's error code, if it answered one (report-only).
     pub remote_code: Option<String>,
 }
 
-/// Counters of a layer and all its clones: local rejections and, in
-/// report-only mode, the outcome of every comparison.
+/// Counters of a layer and all its clones: local answers of every judge
+/// and, in report-only mode, the outcome of every comparison, by judge
+/// ([`Source`]), operation and code.
 ///
 /// Totals are atomic counters; the breakdown by outcome, operation and code
 /// is kept for everything but plain agreements on a request both sides
@@ -206,17 +208,23 @@ impl Stats {
         }
     }
 
-    pub(crate) fn count_rejection(&self, operation: Option<Operation>, error: &FaceApiError) {
+    pub(crate) fn count_rejection(
+        &self,
+        operation: Option<Operation>,
+        error: &FaceApiError,
+        source: Source,
+    ) {
         self.inner.rejected.fetch_add(1, Ordering::Relaxed);
         self.count_row(StatsKey {
             outcome: None,
             operation,
+            source: Some(source),
             local_code: Some(error.code().to_owned()),
             remote_code: None,
         });
     }
 
-    fn count_verdict(&self, verdict: &Verdict<'_>) {
+    pub(crate) fn count_verdict(&self, verdict: &Verdict<'_>) {
         self.inner.outcomes[verdict.outcome.index()].fetch_add(1, Ordering::Relaxed);
         if verdict.outcome == Outcome::Agreed && verdict.local.is_none() && verdict.remote.is_none()
         {
@@ -225,6 +233,7 @@ impl Stats {
         self.count_row(StatsKey {
             outcome: Some(verdict.outcome),
             operation: verdict.operation,
+            source: verdict.source,
             local_code: verdict.local.map(|e| e.code().to_owned()),
             remote_code: verdict.remote.map(|e| e.code().to_owned()),
         });
@@ -235,76 +244,4 @@ impl Stats {
 #[cfg(feature = "metrics")]
 pub(crate) fn operation_label(operation: Option<Operation>) -> String {
     operation.map_or_else(|| "unknown".to_owned(), |op| format!("{op:?}"))
-}
-
-/// What a forwarded request in report-only mode carries to its response.
-#[derive(Clone, Debug)]
-pub(crate) struct Pending {
-    config: Arc<Config>,
-    operation: Option<Operation>,
-    local: Option<FaceApiError>,
-}
-
-impl Pending {
-    pub(crate) fn new(
-        config: &Arc<Config>,
-        method: &http::Method,
-        path: &str,
-        local: Option<FaceApiError>,
-    ) -> Self {
-        Self {
-            config: config.clone(),
-            operation: config.operation(method, path),
-            local,
-        }
-    }
-
-    /// Records the comparison now if the status settles it (a success), or
-    /// returns the tap that settles it from the error body.
-    pub(crate) fn settle(self, status: StatusCode, size: &SizeHint) -> Option<Tap> {
-        let worth_reading = !status.is_success()
-            && size.lower() <= INSPECT_LIMIT as u64
-            && size.upper().is_none_or(|upper| upper > 0);
-        if !worth_reading {
-            self.record(status, None);
-            return None;
-        }
-        Some(Tap::new(INSPECT_LIMIT, move |body| {
-            let remote = body.and_then(|body| FaceApiError::from_json(status.as_u16(), body));
-            self.record(status, remote);
-        }))
-    }
-
-    fn record(self, status: StatusCode, remote: Option<FaceApiError>) {
-        let verdict = Verdict {
-            operation: self.operation,
-            local: self.local.as_ref(),
-            status,
-            remote: remote.as_ref(),
-            outcome: Outcome::of(self.local.as_ref(), status, remote.as_ref()),
-        };
-        self.config.stats.count_verdict(&verdict);
-        #[cfg(feature = "tracing")]
-        if verdict.outcome != Outcome::Agreed {
-            tracing::warn!(
-                operation = ?verdict.operation,
-                outcome = verdict.outcome.as_str(),
-                local = ?verdict.local.map(ToString::to_string),
-                status = status.as_u16(),
-                remote = ?verdict.remote.map(ToString::to_string),
-                "face-preflight verdict disagrees with the service",
-            );
-        }
-        #[cfg(feature = "metrics")]
-        metrics::counter!(
-            "face_preflight_verdicts_total",
-            "outcome" => verdict.outcome.as_str(),
-            "operation" => operation_label(verdict.operation),
-            "code" => verdict.local.or(verdict.remote).map_or_else(String::new, |e| e.code().to_owned()),
-        )
-        .increment(1);
-        if let Some(on_verdict) = &self.config.on_verdict {
-            on_verdict(&verdict);
-        }
-    }
 }

@@ -45,6 +45,26 @@ impl Tap {
         }
     }
 
+    /// One tap for two: it keeps as much as the larger limit, and each
+    /// callback gets the body only if it fits its own limit.
+    pub(crate) fn join(first: Option<Tap>, second: Option<Tap>) -> Option<Tap> {
+        match (first, second) {
+            (Some(mut first), Some(mut second)) => {
+                let (a, b) = (first.on_end.take(), second.on_end.take());
+                let (a_limit, b_limit) = (first.limit, second.limit);
+                Some(Tap::new(a_limit.max(b_limit), move |body| {
+                    if let Some(a) = a {
+                        a(body.filter(|body| body.len() <= a_limit));
+                    }
+                    if let Some(b) = b {
+                        b(body.filter(|body| body.len() <= b_limit));
+                    }
+                }))
+            }
+            (first, second) => first.or(second),
+        }
+    }
+
     fn keep(&mut self, data: &Bytes) {
         if self.overflow || self.kept.len() + data.len() > self.limit {
             self.overflow = true;

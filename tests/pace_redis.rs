@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use face_preflight::pace::{PaceLayer, Rate, RedisBudget};
+use face_preflight::pace::{Pacing, Rate, RedisBudget};
+use face_preflight::PreflightLayer;
 use http::{Request, Response};
 use http_body_util::Full;
 use tower::{service_fn, Layer, Service, ServiceExt};
@@ -61,6 +62,11 @@ fn get() -> Request<Full<Bytes>> {
         .unwrap()
 }
 
+/// The pacing as the one judge of a preflight layer.
+fn preflight(pacing: &Pacing) -> PreflightLayer {
+    PreflightLayer::new().pacing(pacing.clone())
+}
+
 /// The most arrivals in any window of `width`.
 fn most_in_window(arrivals: &[Instant], width: Duration) -> usize {
     let mut sorted = arrivals.to_vec();
@@ -81,9 +87,9 @@ async fn two_limiters_share_one_budget() {
     let prefix = prefix("share");
     let rate = Rate::per_second(20);
     let arrivals: Arrivals = Arc::default();
-    let layers: Vec<PaceLayer> = (0..2)
+    let layers: Vec<Pacing> = (0..2)
         .map(|_| {
-            PaceLayer::new(rate).redis(
+            Pacing::new(rate).redis(
                 RedisBudget::open(&redis_url())
                     .unwrap()
                     .key_prefix(prefix.clone())
@@ -94,7 +100,7 @@ async fn two_limiters_share_one_budget() {
     let started = Instant::now();
     let run_for = Duration::from_millis(1500);
     let workers = layers.iter().map(|layer| {
-        let service = layer.layer(recorder(arrivals.clone(), 200));
+        let service = preflight(layer).layer(recorder(arrivals.clone(), 200));
         tokio::spawn(async move {
             let mut sent = 0;
             while started.elapsed() < run_for {
@@ -145,11 +151,11 @@ async fn a_429_seen_by_one_pauses_the_other() {
             .timeout(Duration::from_millis(500))
     };
     let rate = Rate::per_second(100);
-    let first = PaceLayer::new(rate).redis(budget());
-    let second = PaceLayer::new(rate).redis(budget());
+    let first = Pacing::new(rate).redis(budget());
+    let second = Pacing::new(rate).redis(budget());
     let refused: Arrivals = Arc::default();
     let served: Arrivals = Arc::default();
-    let response = first
+    let response = preflight(&first)
         .layer(recorder(refused.clone(), 429))
         .oneshot(get())
         .await
@@ -158,7 +164,7 @@ async fn a_429_seen_by_one_pauses_the_other() {
     let seen_at = Instant::now();
     // The pause reaches Redis from a spawned task: give it a moment.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let response = second
+    let response = preflight(&second)
         .layer(recorder(served.clone(), 200))
         .oneshot(get())
         .await
@@ -226,14 +232,14 @@ impl Drop for PrivateRedis {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_flow_on_the_local_budget_when_redis_stops() {
     let mut redis = PrivateRedis::start();
-    let layer = PaceLayer::new(Rate::per_second(20)).redis(
+    let layer = Pacing::new(Rate::per_second(20)).redis(
         RedisBudget::open(&redis.url)
             .unwrap()
             .key_prefix(prefix("stop"))
             .fleet_size(2),
     );
     let arrivals: Arrivals = Arc::default();
-    let service = layer.layer(recorder(arrivals.clone(), 200));
+    let service = preflight(&layer).layer(recorder(arrivals.clone(), 200));
     for _ in 0..3 {
         assert_eq!(service.clone().oneshot(get()).await.unwrap().status(), 200);
     }

@@ -25,9 +25,11 @@ const COLLECTION_TTL: Duration = Duration::from_secs(30 * 86_400);
 /// Learned facts in a Redis server, shared by every process that uses it.
 ///
 /// ```no_run
-/// use face_preflight::facts::{FactsLayer, RedisFacts};
+/// use face_preflight::facts::{Facts, RedisFacts};
+/// use face_preflight::PreflightLayer;
 ///
-/// let layer = FactsLayer::new().redis(RedisFacts::open("redis://127.0.0.1:6379")?);
+/// let facts = Facts::new().redis(RedisFacts::open("redis://127.0.0.1:6379")?);
+/// let layer = PreflightLayer::new().facts(facts);
 /// # Ok::<(), redis::RedisError>(())
 /// ```
 pub struct RedisFacts {

@@ -25,74 +25,64 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http_body::SizeHint;
-use pin_project_lite::pin_project;
 use reqwest::ResponseBuilderExt;
 use tower_service::Service;
 
-use crate::config::{BoxError, Config, Decision};
-use crate::error::{FaceApiError, LocalRejection};
-use crate::report::Pending;
+use crate::error::FaceApiError;
+use crate::pipeline::{take_ready, BoxError, Head, Next, Pipeline, Sent, Settled};
 use crate::tap::{Tap, TappedBody};
 use crate::Preflight;
 
-/// What to do with a reqwest request.
-pub(crate) enum Screened {
-    /// Send it; in report-only mode with the local verdict to compare.
-    Send(Option<Pending>),
-    /// Answer it locally.
-    Reject(FaceApiError),
-}
-
-/// The verdict on a reqwest request. The body is read in place
-/// (`Body::as_bytes`); a streaming body is not consumed, so only what can be
-/// judged without it is checked (and a declared `Content-Length` over the
-/// limit).
-fn verdict(config: &Config, request: &reqwest::Request) -> Result<(), FaceApiError> {
+/// Drives one reqwest request through the pipeline and sends it with
+/// `send`, for the tower service and the `reqwest_middleware` middleware
+/// alike. The body is read in place (`Body::as_bytes`); a streaming body is
+/// not consumed, so only what can be judged without it is judged. The inner
+/// `Err` is a local answer under
+/// [`reject_with_error`](crate::PreflightLayer::reject_with_error).
+pub(crate) async fn drive<F, E>(
+    pipeline: Arc<Pipeline>,
+    request: reqwest::Request,
+    send: impl FnOnce(reqwest::Request) -> F,
+) -> Result<Result<reqwest::Response, FaceApiError>, E>
+where
+    F: Future<Output = Result<reqwest::Response, E>>,
+{
     let url = request.url();
-    let headers = request.headers();
-    match config.decide_head(request.method(), url.path(), url.query(), headers) {
-        Decision::Pass => Ok(()),
-        Decision::Reject(error) => Err(error),
-        Decision::Read(plan) => match request.body().map(reqwest::Body::as_bytes) {
-            None => config.decide_body(&plan, headers, &[]),
-            Some(Some(bytes)) => config.decide_body(&plan, headers, bytes),
-            Some(None) => Ok(()),
-        },
-    }
-}
-
-/// The verdict with the layer's mode applied.
-pub(crate) fn screen(config: &Arc<Config>, request: &reqwest::Request) -> Screened {
-    let (method, path) = (request.method(), request.url().path());
-    match verdict(config, request) {
-        Ok(()) => Screened::Send(
-            config
-                .report_only
-                .then(|| Pending::new(config, method, path, None)),
-        ),
-        Err(error) if config.report_only => {
-            Screened::Send(Some(Pending::new(config, method, path, Some(error))))
-        }
-        Err(error) => {
-            config.note_rejection(method, path, &error);
-            Screened::Reject(error)
+    let mut ticket = pipeline.start(Head {
+        method: request.method(),
+        scheme: Some(url.scheme()),
+        host: url.host_str(),
+        port: url.port(),
+        path: url.path(),
+        query: url.query(),
+        headers: request.headers(),
+    });
+    loop {
+        match pipeline.next(&ticket) {
+            Next::Read(_) => match request.body().map(reqwest::Body::as_bytes) {
+                None => pipeline.read(&mut ticket, request.headers(), &[]),
+                Some(Some(bytes)) => pipeline.read(&mut ticket, request.headers(), bytes),
+                Some(None) => pipeline.skip_body(&mut ticket),
+            },
+            Next::Decide => ticket = Arc::clone(&pipeline).decide(ticket).await,
+            Next::Answer | Next::Send => break,
         }
     }
-}
-
-/// The rejection as a real `reqwest::Response`: documented status,
-/// `Content-Type: application/json`, `x-ms-error-code`, the JSON envelope,
-/// the request's URL and the [`LocalRejection`] extension.
-pub(crate) fn rejection_response(error: FaceApiError, url: &reqwest::Url) -> reqwest::Response {
-    let mut response = error.to_response::<bytes::Bytes>();
-    response.extensions_mut().insert(LocalRejection(error));
-    with_url(response, url)
+    match pipeline.settle(ticket) {
+        Settled::Answer(answer) if pipeline.reject_with_error => Ok(Err(answer.into_error())),
+        Settled::Answer(answer) => Ok(Ok(with_url(answer.into_response::<Bytes>(), request.url()))),
+        Settled::Send(sent) => {
+            let response = send(request).await?;
+            Ok(Ok(observe(response, sent)))
+        }
+    }
 }
 
 /// `reqwest::Response` from an `http::Response`, keeping `url` (which
 /// reqwest reads from an extension that only its response builder sets).
-pub(crate) fn with_url<B: Into<reqwest::Body>>(
+fn with_url<B: Into<reqwest::Body>>(
     response: http::Response<B>,
     url: &reqwest::Url,
 ) -> reqwest::Response {
@@ -104,24 +94,24 @@ pub(crate) fn with_url<B: Into<reqwest::Body>>(
     reqwest::Response::from(http::Response::from_parts(parts, body))
 }
 
-/// Report-only: settles the comparison from the status, or has the error
-/// body read along as the caller reads it. The caller gets the same
-/// status, headers, extensions, URL and body bytes.
-pub(crate) fn observe(response: reqwest::Response, pending: Option<Pending>) -> reqwest::Response {
-    let Some(pending) = pending else {
+/// Lets the pipeline watch the answer: the caller gets the same status,
+/// headers, extensions, URL and body bytes, read along by a tap where a
+/// judge or the report-only comparison needs the body.
+fn observe(response: reqwest::Response, sent: Option<Sent>) -> reqwest::Response {
+    let Some(sent) = sent else {
         return response;
     };
     let size = response
         .content_length()
         .map_or_else(SizeHint::default, SizeHint::with_exact);
-    match pending.settle(response.status(), &size) {
+    match sent.observe(response.status(), response.headers(), &size) {
         Some(tap) => tap_response(response, tap),
         None => response,
     }
 }
 
 /// The same response, its body read along by `tap`.
-pub(crate) fn tap_response(response: reqwest::Response, tap: Tap) -> reqwest::Response {
+fn tap_response(response: reqwest::Response, tap: Tap) -> reqwest::Response {
     let url = response.url().clone();
     let response: http::Response<reqwest::Body> = response.into();
     with_url(
@@ -132,68 +122,49 @@ pub(crate) fn tap_response(response: reqwest::Response, tap: Tap) -> reqwest::Re
 
 impl<S> Service<reqwest::Request> for Preflight<S>
 where
-    S: Service<reqwest::Request, Response = reqwest::Response>,
+    S: Service<reqwest::Request, Response = reqwest::Response> + Clone + Send + 'static,
+    S::Future: Send,
     S::Error: Into<BoxError>,
 {
     type Response = reqwest::Response;
     type Error = BoxError;
-    type Future = ReqwestResponseFuture<S::Future>;
+    type Future = ReqwestResponseFuture;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
     fn call(&mut self, request: reqwest::Request) -> Self::Future {
-        let kind = match screen(&self.config, &request) {
-            Screened::Send(pending) => Kind::Inner {
-                future: self.inner.call(request),
-                pending,
-            },
-            Screened::Reject(error) if self.config.reject_with_error => Kind::Rejected {
-                result: Some(Err(Box::new(error))),
-            },
-            Screened::Reject(error) => Kind::Rejected {
-                result: Some(Ok(rejection_response(error, request.url()))),
-            },
-        };
-        ReqwestResponseFuture { kind }
+        let pipeline = Arc::clone(&self.pipeline);
+        let mut inner = take_ready(&mut self.inner);
+        ReqwestResponseFuture {
+            future: Box::pin(async move {
+                match drive(pipeline, request, move |request| inner.call(request)).await {
+                    Ok(Ok(response)) => Ok(response),
+                    Ok(Err(answer)) => Err(Box::new(answer) as BoxError),
+                    Err(error) => Err(error.into()),
+                }
+            }),
+        }
     }
 }
 
-pin_project! {
-    /// The future of [`Preflight`] around a reqwest client.
-    pub struct ReqwestResponseFuture<F> {
-        #[pin]
-        kind: Kind<F>,
+/// The future of [`Preflight`] around a reqwest client.
+pub struct ReqwestResponseFuture {
+    future: Pin<Box<dyn Future<Output = Result<reqwest::Response, BoxError>> + Send>>,
+}
+
+impl std::fmt::Debug for ReqwestResponseFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReqwestResponseFuture")
+            .finish_non_exhaustive()
     }
 }
 
-pin_project! {
-    #[project = KindProj]
-    enum Kind<F> {
-        Inner { #[pin] future: F, pending: Option<Pending> },
-        Rejected { result: Option<Result<reqwest::Response, BoxError>> },
-    }
-}
-
-impl<F, E> Future for ReqwestResponseFuture<F>
-where
-    F: Future<Output = Result<reqwest::Response, E>>,
-    E: Into<BoxError>,
-{
+impl Future for ReqwestResponseFuture {
     type Output = Result<reqwest::Response, BoxError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().kind.project() {
-            KindProj::Inner { future, pending } => {
-                let response = std::task::ready!(future.poll(cx)).map_err(Into::into)?;
-                Poll::Ready(Ok(observe(response, pending.take())))
-            }
-            KindProj::Rejected { result } => Poll::Ready(
-                result
-                    .take()
-                    .unwrap_or_else(|| Err("ReqwestResponseFuture polled after completion".into())),
-            ),
-        }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.future.as_mut().poll(cx)
     }
 }

@@ -3,7 +3,7 @@
 use http::Extensions;
 use reqwest_middleware::{Middleware, Next};
 
-use crate::integrations::reqwest::{observe, rejection_response, screen, Screened};
+use crate::integrations::reqwest::drive;
 use crate::PreflightLayer;
 
 /// The checks as a `reqwest_middleware::Middleware`: a request the service
@@ -46,15 +46,9 @@ impl Middleware for PreflightMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        match screen(&self.layer.config, &request) {
-            Screened::Send(pending) => {
-                let response = next.run(request, extensions).await?;
-                Ok(observe(response, pending))
-            }
-            Screened::Reject(error) if self.layer.config.reject_with_error => {
-                Err(reqwest_middleware::Error::middleware(error))
-            }
-            Screened::Reject(error) => Ok(rejection_response(error, request.url())),
-        }
+        let pipeline = std::sync::Arc::clone(&self.layer.pipeline);
+        drive(pipeline, request, |request| next.run(request, extensions))
+            .await?
+            .map_err(reqwest_middleware::Error::middleware)
     }
 }

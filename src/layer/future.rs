@@ -1,5 +1,6 @@
-//! [`ResponseFuture`]: reads the body a rule needs, then answers or calls
-//! the inner service.
+//! [`ResponseFuture`]: drives one request through the pipeline — reads the
+//! body a judge needs, awaits the judges that decide last — then answers or
+//! calls the inner service.
 
 use std::future::Future;
 use std::mem;
@@ -15,18 +16,14 @@ use http_body_util::Full;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::service::rejected;
 use super::ResponseBody;
-use crate::config::{BoxError, Config};
-use crate::error::{FaceApiError, LocalRejection};
-use crate::report::Pending;
-use crate::rules::BodyPlan;
+use crate::pipeline::{take_ready, BoxError, LocalAnswer, Next, Pipeline, Sent, Settled, Ticket};
 
 /// The body read so far. A body that arrives in one chunk stays that chunk,
 /// so the forwarded request shares the caller's allocation; several chunks
 /// are joined in a buffer that never grows past the limit plus one chunk.
 #[derive(Default)]
-pub(super) enum Buffer {
+enum Buffer {
     #[default]
     Empty,
     One(Bytes),
@@ -83,25 +80,30 @@ impl Buffer {
 }
 
 pin_project! {
-    /// The future of [`Preflight`]: reads the body if a rule needs it, then
-    /// either calls the inner service or answers with the rejection.
+    /// The future of [`Preflight`](super::Preflight): reads the body if a
+    /// judge needs it, waits for the judges that decide last, then either
+    /// calls the inner service or answers locally.
     pub struct ResponseFuture<S, B>
     where
         S: Service<Request<B>>,
     {
         #[pin]
-        pub(super) state: State<S, B>,
+        state: State<S, B>,
     }
 }
 
+/// The judges that decide last (facts asking Redis, pacing waiting for a
+/// slot), boxed: only requests that meet them pay for it.
+type Decision = Pin<Box<dyn Future<Output = Ticket> + Send>>;
+
 pin_project! {
     #[project = StateProj]
-    pub(super) enum State<S, B>
+    enum State<S, B>
     where
         S: Service<Request<B>>,
     {
-        Rejected {
-            error: Option<FaceApiError>,
+        Answered {
+            answer: Option<LocalAnswer>,
             reject_with_error: bool,
         },
         Reading {
@@ -109,22 +111,86 @@ pin_project! {
             body: B,
             parts: Option<Parts>,
             buffer: Buffer,
-            plan: BodyPlan,
+            limit: usize,
+            ticket: Option<Ticket>,
             inner: Option<S>,
-            config: Arc<Config>,
+            pipeline: Arc<Pipeline>,
+        },
+        Deciding {
+            decision: Decision,
+            request: Option<Request<B>>,
+            inner: Option<S>,
+            pipeline: Arc<Pipeline>,
         },
         Calling {
             #[pin]
             future: S::Future,
-            // Report-only: the local verdict, to compare with the answer.
-            pending: Option<Pending>,
+            sent: Option<Sent>,
         },
     }
 }
 
+impl<S, B> ResponseFuture<S, B>
+where
+    S: Service<Request<B>> + Clone,
+{
+    /// Starts `request` on its way; `inner` is the service `poll_ready` made
+    /// ready.
+    pub(super) fn start(pipeline: &Arc<Pipeline>, request: Request<B>, inner: &mut S) -> Self {
+        let ticket = pipeline.start(crate::pipeline::Head::of(&request));
+        Self {
+            state: advance(pipeline, ticket, request, inner),
+        }
+    }
+}
+
+/// The next state of a request, as the pipeline says.
+fn advance<S, B>(
+    pipeline: &Arc<Pipeline>,
+    ticket: Ticket,
+    request: Request<B>,
+    inner: &mut S,
+) -> State<S, B>
+where
+    S: Service<Request<B>> + Clone,
+{
+    match pipeline.next(&ticket) {
+        Next::Read(limit) => {
+            let (parts, body) = request.into_parts();
+            State::Reading {
+                body,
+                parts: Some(parts),
+                buffer: Buffer::default(),
+                limit,
+                ticket: Some(ticket),
+                inner: Some(take_ready(inner)),
+                pipeline: Arc::clone(pipeline),
+            }
+        }
+        Next::Decide => State::Deciding {
+            decision: Box::pin(Arc::clone(pipeline).decide(ticket)),
+            request: Some(request),
+            inner: Some(take_ready(inner)),
+            pipeline: Arc::clone(pipeline),
+        },
+        Next::Answer | Next::Send => match pipeline.settle(ticket) {
+            Settled::Answer(answer) => State::Answered {
+                answer: Some(answer),
+                reject_with_error: pipeline.reject_with_error,
+            },
+            Settled::Send(sent) => State::Calling {
+                future: inner.call(request),
+                sent,
+            },
+        },
+    }
+}
+
+const POLLED_AFTER_COMPLETION: &str = "ResponseFuture polled after completion";
+
 impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
-    S: Service<Request<B>, Response = Response<ResBody>>,
+    S: Service<Request<B>, Response = Response<ResBody>> + Clone,
     S::Error: Into<BoxError>,
     B: Body + From<Bytes>,
     B::Error: Into<BoxError>,
@@ -136,77 +202,76 @@ where
         loop {
             let mut this = self.as_mut().project();
             let next = match this.state.as_mut().project() {
-                StateProj::Calling { future, pending } => {
+                StateProj::Calling { future, sent } => {
                     let response = ready!(future.poll(cx)).map_err(Into::into)?;
-                    let tap = pending
-                        .take()
-                        .and_then(|p| p.settle(response.status(), &response.body().size_hint()));
+                    let tap = sent.take().and_then(|sent| {
+                        sent.observe(
+                            response.status(),
+                            response.headers(),
+                            &response.body().size_hint(),
+                        )
+                    });
                     return Poll::Ready(Ok(response.map(|body| ResponseBody::with_tap(body, tap))));
                 }
-                StateProj::Rejected {
-                    error,
+                StateProj::Answered {
+                    answer,
                     reject_with_error,
                 } => {
-                    let error = error
-                        .take()
-                        .ok_or("ResponseFuture polled after completion")?;
+                    let answer = answer.take().ok_or(POLLED_AFTER_COMPLETION)?;
                     if *reject_with_error {
-                        return Poll::Ready(Err(Box::new(error)));
+                        return Poll::Ready(Err(Box::new(answer.into_error())));
                     }
-                    let mut response = error.to_response::<Full<Bytes>>();
-                    response.extensions_mut().insert(LocalRejection(error));
+                    let response = answer.into_response::<Full<Bytes>>();
                     return Poll::Ready(Ok(response.map(ResponseBody::rejection)));
+                }
+                StateProj::Deciding {
+                    decision,
+                    request,
+                    inner,
+                    pipeline,
+                } => {
+                    let ticket = ready!(decision.as_mut().poll(cx));
+                    let (Some(request), Some(inner)) = (request.take(), inner.as_mut()) else {
+                        return Poll::Ready(Err(POLLED_AFTER_COMPLETION.into()));
+                    };
+                    advance(pipeline, ticket, request, inner)
                 }
                 StateProj::Reading {
                     mut body,
                     parts,
                     buffer,
-                    plan,
+                    limit,
+                    ticket,
                     inner,
-                    config,
+                    pipeline,
                 } => match ready!(body.as_mut().poll_frame(cx)) {
                     Some(Ok(frame)) => {
                         if let Ok(mut data) = frame.into_data() {
                             let len = data.remaining();
-                            buffer.push(data.copy_to_bytes(len), plan.limit());
+                            buffer.push(data.copy_to_bytes(len), *limit);
                         }
-                        if buffer.len() <= plan.limit() {
+                        if buffer.len() <= *limit {
                             continue;
                         }
                         // Stop reading: nothing this long is legal, and what
                         // was read cannot be put back (even in report-only mode).
-                        let parts = parts
-                            .take()
-                            .ok_or("ResponseFuture polled after completion")?;
-                        rejected(config, plan.too_large(), &parts)
+                        let ticket = ticket.take().ok_or(POLLED_AFTER_COMPLETION)?;
+                        State::Answered {
+                            answer: Some(pipeline.too_large(ticket)),
+                            reject_with_error: pipeline.reject_with_error,
+                        }
                     }
                     Some(Err(error)) => return Poll::Ready(Err(error.into())),
                     None => {
                         let bytes = mem::take(buffer).into_bytes();
-                        let parts = parts
-                            .take()
-                            .ok_or("ResponseFuture polled after completion")?;
-                        match config.decide_body(plan, &parts.headers, &bytes) {
-                            Err(error) if !config.report_only => rejected(config, error, &parts),
-                            verdict => {
-                                let pending = config.report_only.then(|| {
-                                    Pending::new(
-                                        config,
-                                        &parts.method,
-                                        parts.uri.path(),
-                                        verdict.err(),
-                                    )
-                                });
-                                let mut inner = inner
-                                    .take()
-                                    .ok_or("ResponseFuture polled after completion")?;
-                                let request = Request::from_parts(parts, B::from(bytes));
-                                State::Calling {
-                                    future: inner.call(request),
-                                    pending,
-                                }
-                            }
-                        }
+                        let (Some(parts), Some(mut ticket), Some(inner)) =
+                            (parts.take(), ticket.take(), inner.as_mut())
+                        else {
+                            return Poll::Ready(Err(POLLED_AFTER_COMPLETION.into()));
+                        };
+                        pipeline.read(&mut ticket, &parts.headers, &bytes);
+                        let request = Request::from_parts(parts, B::from(bytes));
+                        advance(pipeline, ticket, request, inner)
                     }
                 },
             };

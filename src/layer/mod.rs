@@ -18,8 +18,8 @@ pub use self::future::ResponseFuture;
 pub use self::request_body::RequestBody;
 pub use self::service::Preflight;
 use crate::catalogue::Entry;
-use crate::config::Config;
 use crate::error::FaceApiError;
+use crate::pipeline::Pipeline;
 use crate::report::{Stats, Verdict};
 
 /// A [`tower_layer::Layer`] that checks each outgoing Face API request and
@@ -80,7 +80,7 @@ use crate::report::{Stats, Verdict};
 /// `Service<reqwest::Request>` around a `reqwest::Client`.
 #[derive(Clone, Debug, Default)]
 pub struct PreflightLayer {
-    pub(crate) config: Arc<Config>,
+    pub(crate) pipeline: Arc<Pipeline>,
 }
 
 impl PreflightLayer {
@@ -91,8 +91,8 @@ impl PreflightLayer {
         Self::default()
     }
 
-    fn update(mut self, change: impl FnOnce(&mut Config)) -> Self {
-        change(Arc::make_mut(&mut self.config));
+    fn update(mut self, change: impl FnOnce(&mut Pipeline)) -> Self {
+        change(Arc::make_mut(&mut self.pipeline));
         self
     }
 
@@ -227,14 +227,54 @@ impl PreflightLayer {
         self.update(|config| config.on_verdict = Some(callback))
     }
 
-    /// The counters of this layer and every service made from it.
+    /// Adds the learned facts as a judge (feature `facts`): expired faceIds
+    /// and recognition-model mismatches this process (or, with Redis, its
+    /// fleet) is certain of are answered locally, after the stateless rules.
+    ///
+    /// ```
+    /// use face_preflight::facts::Facts;
+    /// use face_preflight::PreflightLayer;
+    ///
+    /// let facts = Facts::new();
+    /// let layer = PreflightLayer::new().facts(facts.clone());
+    /// assert_eq!(facts.faces_held(), 0);
+    /// # let _ = layer;
+    /// ```
+    #[cfg(feature = "facts")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "facts")))]
+    #[must_use]
+    pub fn facts(self, facts: crate::facts::Facts) -> Self {
+        self.update(|pipeline| pipeline.facts = Some(facts))
+    }
+
+    /// Adds the pacing as the last judge (feature `pace`): requests wait for
+    /// their slot under the resource's rate, and one past its longest wait is
+    /// answered locally with the service's 429.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use face_preflight::pace::{Pacing, Tier};
+    /// use face_preflight::PreflightLayer;
+    ///
+    /// let layer = PreflightLayer::new().pacing(Pacing::tier(Tier::S0).max_wait(Duration::from_secs(5)));
+    /// # let _ = layer;
+    /// ```
+    #[cfg(feature = "pace")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "pace")))]
+    #[must_use]
+    pub fn pacing(self, pacing: crate::pace::Pacing) -> Self {
+        self.update(|pipeline| pipeline.pacing = Some(pacing))
+    }
+
+    /// The counters of this layer and every service made from it: the local
+    /// answers of every judge, and report-only comparisons.
     pub fn stats(&self) -> Stats {
-        self.config.stats.clone()
+        self.pipeline.stats.clone()
     }
 
     /// Checks one request with this layer's settings, like [`check`](crate::check).
     pub fn check<B: AsRef<[u8]>>(&self, request: &Request<B>) -> Result<(), FaceApiError> {
-        crate::check::check_with(&self.config, request)
+        crate::check::check_with(&self.pipeline, request)
     }
 }
 
@@ -244,7 +284,7 @@ impl<S> Layer<S> for PreflightLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Preflight {
             inner,
-            config: self.config.clone(),
+            pipeline: self.pipeline.clone(),
         }
     }
 }

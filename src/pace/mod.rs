@@ -1,23 +1,25 @@
-//! [`PaceLayer`]: keep a process — or, with the `redis` feature, a whole
+//! [`Pacing`]: keep a process — or, with the `redis` feature, a whole
 //! fleet — under a Face resource's rate limit (feature `pace`).
 //!
 //! A Face resource allows 20 transactions a minute on the free tier (F0)
 //! and 10 a second on S0, shared by every process that uses its key, and it
-//! refuses bursts well below the nominal rate. The layer spaces requests
-//! evenly per resource (scheme and host): a request waits for its slot, up
-//! to [`max_wait`](PaceLayer::max_wait); past it (or at once, with
-//! [`reject_when_over`](PaceLayer::reject_when_over)) it is answered
+//! refuses bursts well below the nominal rate. The pacing spaces requests
+//! evenly per resource (scheme, host and gateway prefix): a request waits
+//! for its slot, up to [`max_wait`](Pacing::max_wait); past it (or at once,
+//! with [`reject_when_over`](Pacing::reject_when_over)) it is answered
 //! locally with the service's 429 "Rate limit is exceeded." and a
 //! `Retry-After` header. A 429 from the service pauses the resource until
 //! its `Retry-After`, the seconds in its message, or an exponential
 //! back-off. Adds and deletes of faces on one person or one face list go one
 //! at a time (the service answers concurrent ones with 409). Nothing is
-//! retried here: that stays the retry layer's job, and a retry layer inside
-//! this one is paced too.
+//! retried here: that stays the retry layer's job.
+//!
+//! The pacing is the last judge of a [`PreflightLayer`](crate::PreflightLayer):
+//! a request that the rules or the facts answer never takes a slot.
 //!
 //! ```
 //! use std::time::Duration;
-//! use face_preflight::pace::{PaceLayer, Tier};
+//! use face_preflight::pace::{Pacing, Tier};
 //! use face_preflight::PreflightLayer;
 //! use tower::ServiceBuilder;
 //!
@@ -25,9 +27,7 @@
 //! # async fn main() {
 //! let client = reqwest::Client::new();
 //! let face = ServiceBuilder::new()
-//!     // Outside: a request the service would reject never takes a slot.
-//!     .layer(PreflightLayer::new())
-//!     .layer(PaceLayer::tier(Tier::S0).max_wait(Duration::from_secs(5)))
+//!     .layer(PreflightLayer::new().pacing(Pacing::tier(Tier::S0).max_wait(Duration::from_secs(5))))
 //!     .service(client);
 //! # let _ = face;
 //! # }
@@ -38,29 +38,18 @@ mod queue;
 #[cfg(feature = "redis")]
 mod redis;
 
+mod judge;
+
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, Uri};
-use http_body::Body;
-use http_body_util::Full;
-use pin_project_lite::pin_project;
+use http::{HeaderMap, StatusCode};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
-use tower_layer::Layer;
-use tower_service::Service;
 
-use crate::catalogue;
-use crate::config::BoxError;
-use crate::error::{FaceApiError, LocalRejection};
 use crate::tap::Tap;
-use crate::ResponseBody;
 
 use self::budget::{LocalBudget, Slot, WaitPolicy};
 use self::queue::Targets;
@@ -202,7 +191,7 @@ impl Pacer {
     /// slot is further than the policy allows.
     async fn admit(
         self: Arc<Self>,
-        resource: String,
+        resource: Arc<str>,
         target: Option<String>,
     ) -> Result<Admitted, Duration> {
         let turn = match target {
@@ -221,10 +210,7 @@ impl Pacer {
                 counters.sent.fetch_add(1, Ordering::Relaxed);
                 Ok(Admitted { _turn: turn })
             }
-            Slot::Over(wait) => {
-                self.stats.inner.local_429.fetch_add(1, Ordering::Relaxed);
-                Err(wait)
-            }
+            Slot::Over(wait) => Err(wait),
         }
     }
 
@@ -293,52 +279,15 @@ impl Pacer {
     }
 }
 
-/// The answer to a request whose slot is too far: the service's 429 with
-/// the wait in `Retry-After` (whole seconds, rounded up).
-fn over_limit(wait: Duration) -> (FaceApiError, HeaderValue) {
-    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    (
-        catalogue::RATE_LIMIT_EXCEEDED.into(),
-        HeaderValue::from(seconds.max(1)),
-    )
-}
-
-pub(crate) fn over_limit_response<B: From<Bytes>>(wait: Duration) -> Response<B> {
-    let (error, retry_after) = over_limit(wait);
-    let mut response = error.to_response::<B>();
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, retry_after);
-    response.extensions_mut().insert(LocalRejection(error));
-    response
-}
-
-/// The resource a request is for: `scheme://host[:port]` of its URI, or of
-/// its `Host` header when the URI is relative.
-fn resource_of(uri: &Uri, headers: &HeaderMap) -> String {
-    match uri.authority() {
-        Some(authority) => format!(
-            "{}://{}",
-            uri.scheme_str().unwrap_or("https"),
-            authority.as_str().to_ascii_lowercase()
-        ),
-        None => headers
-            .get(http::header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .map_or_else(String::new, |host| {
-                format!("https://{}", host.to_ascii_lowercase())
-            }),
-    }
-}
-
-/// A [`tower_layer::Layer`] that paces Face requests under a rate (see the
-/// [module docs](self)).
+/// The pacing of Face requests under a rate (see the [module docs](self)):
+/// one judge of a [`PreflightLayer`](crate::PreflightLayer), given with
+/// [`PreflightLayer::pacing`](crate::PreflightLayer::pacing).
 #[derive(Clone, Debug)]
-pub struct PaceLayer {
+pub struct Pacing {
     pacer: Arc<Pacer>,
 }
 
-impl PaceLayer {
+impl Pacing {
     /// Paces at `rate`, waiting up to 30 s for a slot.
     pub fn new(rate: Rate) -> Self {
         Self {
@@ -410,256 +359,3 @@ impl PaceLayer {
         self.pacer.stats.clone()
     }
 }
-
-impl<S> Layer<S> for PaceLayer {
-    type Service = Pace<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        Pace {
-            inner,
-            pacer: Arc::clone(&self.pacer),
-        }
-    }
-}
-
-/// The middleware made by [`PaceLayer`].
-#[derive(Clone, Debug)]
-pub struct Pace<S> {
-    inner: S,
-    pacer: Arc<Pacer>,
-}
-
-impl<S> Pace<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-type Admission = Pin<Box<dyn Future<Output = Result<Admitted, Duration>> + Send>>;
-
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Pace<S>
-where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
-    S::Error: Into<BoxError>,
-    ResBody: Body,
-{
-    type Response = Response<ResponseBody<ResBody>>;
-    type Error = BoxError;
-    type Future = PaceFuture<S, ReqBody>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let resource = resource_of(request.uri(), request.headers());
-        let target = queue::conflict_target(&resource, request.method(), request.uri().path());
-        let admission = Box::pin(Arc::clone(&self.pacer).admit(resource.clone(), target));
-        PaceFuture {
-            state: PaceState::Admitting {
-                admission,
-                request: Some(request),
-                inner: Some(crate::config::take_ready(&mut self.inner)),
-                resource: Some(resource),
-            },
-            pacer: Arc::clone(&self.pacer),
-        }
-    }
-}
-
-pin_project! {
-    /// The future of [`Pace`]: waits for the request's slot, then calls the
-    /// inner service and learns from its answer.
-    pub struct PaceFuture<S, B>
-    where
-        S: Service<Request<B>>,
-    {
-        #[pin]
-        state: PaceState<S, B>,
-        pacer: Arc<Pacer>,
-    }
-}
-
-pin_project! {
-    #[project = PaceStateProj]
-    enum PaceState<S, B>
-    where
-        S: Service<Request<B>>,
-    {
-        Admitting {
-            admission: Admission,
-            request: Option<Request<B>>,
-            inner: Option<S>,
-            resource: Option<String>,
-        },
-        Calling {
-            #[pin]
-            future: S::Future,
-            admitted: Option<Admitted>,
-            resource: String,
-        },
-    }
-}
-
-impl<S, B, ResBody> Future for PaceFuture<S, B>
-where
-    S: Service<Request<B>, Response = Response<ResBody>>,
-    S::Error: Into<BoxError>,
-    ResBody: Body,
-{
-    type Output = Result<Response<ResponseBody<ResBody>>, BoxError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        loop {
-            let mut this = self.as_mut().project();
-            let next = match this.state.as_mut().project() {
-                PaceStateProj::Admitting {
-                    admission,
-                    request,
-                    inner,
-                    resource,
-                } => match ready!(admission.as_mut().poll(cx)) {
-                    Ok(admitted) => {
-                        let (Some(request), Some(mut inner), Some(resource)) =
-                            (request.take(), inner.take(), resource.take())
-                        else {
-                            return Poll::Ready(Err("PaceFuture polled after completion".into()));
-                        };
-                        PaceState::Calling {
-                            future: inner.call(request),
-                            admitted: Some(admitted),
-                            resource,
-                        }
-                    }
-                    Err(wait) => {
-                        let response = over_limit_response::<Full<Bytes>>(wait);
-                        return Poll::Ready(Ok(response.map(ResponseBody::rejection)));
-                    }
-                },
-                PaceStateProj::Calling {
-                    future,
-                    admitted,
-                    resource,
-                } => {
-                    let response = ready!(future.poll(cx)).map_err(Into::into)?;
-                    // The target's turn ends with the answer.
-                    admitted.take();
-                    let tap = this
-                        .pacer
-                        .learn(resource, response.status(), response.headers());
-                    return Poll::Ready(Ok(response.map(|body| ResponseBody::with_tap(body, tap))));
-                }
-            };
-            this.state.set(next);
-        }
-    }
-}
-
-#[cfg(feature = "reqwest")]
-mod reqwest_service {
-    //! [`Pace`] around a `reqwest::Client`.
-
-    use super::*;
-    use crate::integrations::reqwest::{tap_response, with_url};
-
-    impl<S> Service<reqwest::Request> for Pace<S>
-    where
-        S: Service<reqwest::Request, Response = reqwest::Response> + Clone + Send + 'static,
-        S::Future: Send,
-        S::Error: Into<BoxError>,
-    {
-        type Response = reqwest::Response;
-        type Error = BoxError;
-        type Future = Pin<Box<dyn Future<Output = Result<reqwest::Response, BoxError>> + Send>>;
-
-        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-            self.inner.poll_ready(cx).map_err(Into::into)
-        }
-
-        fn call(&mut self, request: reqwest::Request) -> Self::Future {
-            let pacer = Arc::clone(&self.pacer);
-            let mut inner = crate::config::take_ready(&mut self.inner);
-            Box::pin(async move {
-                pacer
-                    .send(request, move |request| inner.call(request))
-                    .await
-                    .map_err(Into::into)
-            })
-        }
-    }
-
-    impl Pacer {
-        /// Paces one reqwest request sent by `send`.
-        pub(crate) async fn send<F, E>(
-            self: Arc<Self>,
-            request: reqwest::Request,
-            send: impl FnOnce(reqwest::Request) -> F,
-        ) -> Result<reqwest::Response, E>
-        where
-            F: Future<Output = Result<reqwest::Response, E>>,
-        {
-            let url = request.url().clone();
-            let resource = resource_of(
-                &url.as_str().parse::<Uri>().unwrap_or_default(),
-                request.headers(),
-            );
-            let target = queue::conflict_target(&resource, request.method(), url.path());
-            let admitted = match Arc::clone(&self).admit(resource.clone(), target).await {
-                Ok(admitted) => admitted,
-                Err(wait) => {
-                    return Ok(with_url(over_limit_response::<Bytes>(wait), &url));
-                }
-            };
-            let response = send(request).await?;
-            drop(admitted);
-            Ok(
-                match self.learn(&resource, response.status(), response.headers()) {
-                    Some(tap) => tap_response(response, tap),
-                    None => response,
-                },
-            )
-        }
-    }
-
-    /// [`PaceLayer`] as a `reqwest_middleware::Middleware` (feature
-    /// `reqwest-middleware`).
-    #[cfg(feature = "reqwest-middleware")]
-    #[derive(Clone, Debug)]
-    pub struct PaceMiddleware {
-        pacer: Arc<Pacer>,
-    }
-
-    #[cfg(feature = "reqwest-middleware")]
-    impl PaceMiddleware {
-        /// The middleware with the settings and state of `layer`.
-        pub fn new(layer: &PaceLayer) -> Self {
-            Self {
-                pacer: Arc::clone(&layer.pacer),
-            }
-        }
-    }
-
-    #[cfg(feature = "reqwest-middleware")]
-    #[async_trait::async_trait]
-    impl reqwest_middleware::Middleware for PaceMiddleware {
-        async fn handle(
-            &self,
-            request: reqwest::Request,
-            extensions: &mut http::Extensions,
-            next: reqwest_middleware::Next<'_>,
-        ) -> reqwest_middleware::Result<reqwest::Response> {
-            Arc::clone(&self.pacer)
-                .send(request, |request| next.run(request, extensions))
-                .await
-        }
-    }
-}
-
-#[cfg(all(feature = "reqwest", feature = "reqwest-middleware"))]
-pub use self::reqwest_service::PaceMiddleware;

@@ -6,10 +6,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use http::Method;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::router::{self, Operation};
+use crate::router::{Matched, Operation};
 
 /// Entries kept before the dead ones are swept out.
 const SWEEP_AT: usize = 1024;
@@ -45,56 +44,72 @@ impl Targets {
 /// The target whose writes the service serialises: the owner of the faces
 /// (a face list, large face list, or a person) of an add-face or
 /// delete-face request, with `resource` in front. `None` for everything else.
-pub(crate) fn conflict_target(resource: &str, method: &Method, path: &str) -> Option<String> {
-    // Paths behind a gateway prefix: route from the `/face/` segment.
-    let start = path
-        .as_bytes()
-        .windows(6)
-        .position(|w| w.eq_ignore_ascii_case(b"/face/"))?;
-    let face_path = path.get(start..)?;
-    let route = router::route_versions(method, face_path, true)?.route;
+pub(crate) fn conflict_target(resource: &str, matched: &Matched<'_>) -> Option<String> {
+    let route = &matched.route;
     if !matches!(
         route.operation,
         Operation::AddFace(_) | Operation::DeleteFace(_)
     ) {
         return None;
     }
-    let lower = face_path.to_ascii_lowercase();
-    let owner = lower.find("/persistedfaces")?;
-    Some(format!("{resource}{}", face_path.get(..owner)?))
+    // The same list or person under any API version, any letter case: a
+    // target too wide only serialises more, it never refuses.
+    let mut target = format!(
+        "{resource} {:?}/{}/{}",
+        matched.collection,
+        route.collection_id.unwrap_or_default(),
+        route.person_id.unwrap_or_default()
+    );
+    target.make_ascii_lowercase();
+    Some(target)
 }
 
 #[cfg(test)]
 mod tests {
+    use http::Method;
+
     use super::*;
+    use crate::router::route_versions;
+
+    fn target(method: Method, path: &str) -> Option<String> {
+        conflict_target("https://x", &route_versions(&method, path, true)?)
+    }
 
     #[test]
     fn targets_are_face_owners() {
-        let r = "https://x";
         let pid = "c5c24a82-6845-4031-9d5d-978df9175426";
-        assert_eq!(
-            conflict_target(
-                r,
-                &Method::POST,
-                &format!("/face/v1.2/persongroups/g/persons/{pid}/persistedfaces")
-            ),
-            Some(format!("https://x/face/v1.2/persongroups/g/persons/{pid}"))
+        let add = target(
+            Method::POST,
+            &format!("/face/v1.2/persongroups/g/persons/{pid}/persistedfaces"),
         );
+        assert!(add.is_some());
+        // Another version and letter case of the same person: one target.
         assert_eq!(
-            conflict_target(
-                r,
-                &Method::DELETE,
-                &format!("/gw/face/v1.2/facelists/f/persistedfaces/{pid}")
-            ),
-            Some("https://x/face/v1.2/facelists/f".to_owned())
+            add,
+            target(
+                Method::POST,
+                &format!(
+                    "/face/v1.0/persongroups/g/persons/{}/persistedFaces",
+                    pid.to_uppercase()
+                ),
+            )
         );
-        assert_eq!(conflict_target(r, &Method::POST, "/face/v1.2/detect"), None);
+        let list = target(
+            Method::DELETE,
+            &format!("/face/v1.2/facelists/f/persistedfaces/{pid}"),
+        );
+        assert!(list.is_some());
+        assert_ne!(list, add);
+        assert_ne!(
+            list,
+            target(
+                Method::DELETE,
+                &format!("/face/v1.2/largefacelists/f/persistedfaces/{pid}")
+            )
+        );
+        assert_eq!(target(Method::POST, "/face/v1.2/detect"), None);
         assert_eq!(
-            conflict_target(
-                r,
-                &Method::GET,
-                "/face/v1.2/largefacelists/f/persistedfaces"
-            ),
+            target(Method::GET, "/face/v1.2/largefacelists/f/persistedfaces"),
             None
         );
     }

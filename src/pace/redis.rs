@@ -49,12 +49,13 @@ return 1
 /// A fleet-wide pacing budget in a Redis server.
 ///
 /// ```no_run
-/// use face_preflight::pace::{PaceLayer, RedisBudget, Tier};
+/// use face_preflight::pace::{Pacing, RedisBudget, Tier};
+/// use face_preflight::PreflightLayer;
 ///
 /// let budget = RedisBudget::open("redis://127.0.0.1:6379")?
 ///     // Each process falls back to a quarter of the rate without Redis.
 ///     .fleet_size(4);
-/// let layer = PaceLayer::tier(Tier::S0).redis(budget);
+/// let layer = PreflightLayer::new().pacing(Pacing::tier(Tier::S0).redis(budget));
 /// # Ok::<(), redis::RedisError>(())
 /// ```
 pub struct RedisBudget {

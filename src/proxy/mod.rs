@@ -3,8 +3,9 @@
 //! Tower layer — the official Python, .NET, JavaScript and Java SDKs change
 //! their endpoint and get every check.
 //!
-//! The proxy is wiring: `PreflightLayer` (optionally report-only), then
-//! `FactsLayer`, then `PaceLayer`, around a hyper-util client to the
+//! The proxy is wiring: one `PreflightLayer` with every judge — the rules,
+//! the learned facts and the pacing, optionally report-only — around a
+//! hyper-util client to the
 //! upstream over TLS (rustls). Method, path, query, headers and body reach
 //! the upstream unchanged but for `Host` (the upstream's) and the hop-by-hop
 //! headers of RFC 9110 §7.6.1; bodies stream (a layer reads only what a rule
@@ -40,9 +41,9 @@ use tower_service::Service;
 /// or the bytes a layer read to judge it.
 pub type ProxyBody = crate::RequestBody<Incoming>;
 use crate::catalogue::Entry;
-use crate::config::BoxError;
-use crate::facts::{FactsLayer, FactsStats, RedisFacts};
-use crate::pace::{PaceLayer, PaceStats, Rate, RedisBudget};
+use crate::facts::{Facts, FactsStats, RedisFacts};
+use crate::pace::{PaceStats, Pacing, Rate, RedisBudget};
+use crate::pipeline::BoxError;
 use crate::report::Stats;
 use crate::PreflightLayer;
 
@@ -220,23 +221,27 @@ impl Proxy {
     /// requests in flight finish (for up to 30 s).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), BoxError> {
         let config = self.config;
-        let mut preflight = PreflightLayer::new().report_only(config.report_only);
-        for entry in &config.allow {
-            preflight = preflight.allow(entry);
-        }
         let rate = config
             .rate
             .unwrap_or_else(|| Rate::new(u32::MAX, Duration::from_secs(1)));
-        let mut pace = PaceLayer::new(rate).max_wait(config.max_wait);
-        let mut facts = FactsLayer::new();
+        let mut pace = Pacing::new(rate).max_wait(config.max_wait);
+        let mut facts = Facts::new();
         if let Some(url) = &config.redis {
             pace = pace.redis(RedisBudget::open(url)?.fleet_size(config.fleet_size));
             facts = facts.redis(RedisFacts::open(url)?);
         }
+        let (pace_stats, facts_stats) = (pace.stats(), facts.stats());
+        let mut preflight = PreflightLayer::new()
+            .report_only(config.report_only)
+            .facts(facts)
+            .pacing(pace);
+        for entry in &config.allow {
+            preflight = preflight.allow(entry);
+        }
         let observed = Observed {
             preflight: preflight.stats(),
-            pace: pace.stats(),
-            facts: facts.stats(),
+            pace: pace_stats,
+            facts: facts_stats,
             proxy: Arc::default(),
         };
 
@@ -257,7 +262,7 @@ impl Proxy {
                 }
             }
         });
-        let stack = preflight.layer(facts.layer(pace.layer(upstream)));
+        let stack = preflight.layer(upstream);
 
         let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();

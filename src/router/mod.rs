@@ -364,6 +364,9 @@ pub(crate) struct Matched<'a> {
     pub route: Route<'a>,
     pub row: &'static Row,
     pub collection: Option<Collection>,
+    /// The URL's version is newer than every known one and was routed as
+    /// [`ApiVersion::NEWEST`].
+    pub newer_than_known: bool,
 }
 
 pub(crate) fn route_versions<'a>(
@@ -371,15 +374,19 @@ pub(crate) fn route_versions<'a>(
     path: &'a str,
     newer_as_newest: bool,
 ) -> Option<Matched<'a>> {
+    #[cfg(test)]
+    ROUTINGS.with(|count| count.set(count.get() + 1));
     let rest = path.strip_prefix('/')?;
     let (face, rest) = split_segment(rest);
     if !face.eq_ignore_ascii_case("face") {
         return None;
     }
     let (version, rest) = split_segment(rest?);
-    let version = match ApiVersion::parse(version) {
-        Some(version) => version,
-        None if newer_as_newest && ApiVersion::is_newer_than_known(version) => ApiVersion::NEWEST,
+    let (version, newer_than_known) = match ApiVersion::parse(version) {
+        Some(version) => (version, false),
+        None if newer_as_newest && ApiVersion::is_newer_than_known(version) => {
+            (ApiVersion::NEWEST, true)
+        }
         None => return None,
     };
 
@@ -415,6 +422,16 @@ pub(crate) fn route_versions<'a>(
         .iter()
         .filter(|row| row.row.method == *method && row.versions & version.bit() != 0)
         .find_map(|row| row.bind(version, rest))
+        .map(|matched| Matched {
+            newer_than_known,
+            ..matched
+        })
+}
+
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread routed a path: one request, one routing.
+    pub(crate) static ROUTINGS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 /// Longer than every first segment of the table.
@@ -514,6 +531,7 @@ impl CompiledRow {
             route,
             row: self.row,
             collection,
+            newer_than_known: false,
         })
     }
 }

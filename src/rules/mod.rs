@@ -26,13 +26,14 @@ pub(crate) mod query;
 mod recognition;
 mod verify;
 
-use http::{HeaderMap, Method};
+use http::HeaderMap;
 
 use crate::catalogue::{self, Entry};
-use crate::error::FaceApiError;
+use crate::error::{FaceApiError, Source};
 use crate::json::{BodyError, Object, Shape};
+use crate::judge::{Answer, Judge, Opened, Routed};
 use crate::router::table::{BodyRule, JsonRule, QueryRule};
-use crate::router::{self, ApiVersion};
+use crate::router::{ApiVersion, Matched};
 
 use self::detect::Rect;
 use self::fields::Start;
@@ -233,25 +234,43 @@ impl BodyPlan {
     }
 }
 
-/// Everything but the body. `Ok(None)`: nothing left to check (unknown path,
-/// or no body rule).
-pub(crate) fn check_head(
+/// The stateless rules as a judge of the pipeline: the head first, then
+/// the body its plan asks for.
+impl Judge for Options {
+    type Case = BodyPlan;
+    const SOURCE: Source = Source::Rules;
+
+    fn open(&self, request: &Routed<'_>) -> Opened<BodyPlan> {
+        let Some(matched) = request.matched else {
+            return Opened::Pass;
+        };
+        if matched.newer_than_known && !self.judge_newer_versions {
+            return Opened::Pass;
+        }
+        match check_routed(self, matched, request.query, request.headers) {
+            Ok(None) => Opened::Pass,
+            Ok(Some(plan)) if plan.declared_too_large(request.headers) => {
+                Opened::Answer(plan.too_large().into())
+            }
+            Ok(Some(plan)) => Opened::Case(plan),
+            Err(error) => Opened::Answer(error.into()),
+        }
+    }
+
+    fn read(&self, plan: &mut BodyPlan, headers: &HeaderMap, body: &[u8]) -> Option<Answer> {
+        plan.check(headers, body).err().map(Answer::from)
+    }
+}
+
+/// Everything but the body of a routed request. `Ok(None)`: nothing left
+/// to check (no body rule).
+pub(crate) fn check_routed(
     options: &Options,
-    method: &Method,
-    mut path: &str,
+    matched: &Matched<'_>,
     query: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<Option<BodyPlan>, FaceApiError> {
-    if let Some(prefix) = options.path_prefix.as_deref() {
-        match path.strip_prefix(prefix) {
-            Some(rest) => path = rest,
-            None => return Ok(None),
-        }
-    }
-    let Some(matched) = router::route_versions(method, path, options.judge_newer_versions) else {
-        return Ok(None);
-    };
-    ids::check_path_ids(&matched)?;
+    ids::check_path_ids(matched)?;
     let target_face = check_query(matched.row.query, query, options)?;
     if options.require_credentials
         && !headers.contains_key("ocp-apim-subscription-key")
@@ -342,13 +361,15 @@ mod tests {
         let options = Options::default();
         for row in ROWS {
             for version in ApiVersion::ALL.into_iter().filter(|v| (row.versions)(*v)) {
-                let path = router::table::sample_path(row, version);
+                let path = crate::router::table::sample_path(row, version);
                 let mut headers = HeaderMap::new();
                 headers.insert(
                     http::header::CONTENT_TYPE,
                     http::HeaderValue::from_static(content_type(row.body)),
                 );
-                let plan = check_head(&options, &row.method, &path, None, &headers);
+                let matched = crate::router::route_versions(&row.method, &path, false)
+                    .unwrap_or_else(|| panic!("{path} does not route"));
+                let plan = check_routed(&options, &matched, None, &headers);
                 let plan = plan.unwrap_or_else(|e| panic!("{path}: {e}"));
                 assert_eq!(
                     plan.is_some(),

@@ -14,8 +14,8 @@ use std::time::Duration;
 use crate::common::*;
 use bytes::Bytes;
 use face_preflight::catalogue::{self, Entry};
-use face_preflight::facts::FactsLayer;
-use face_preflight::LocalRejection;
+use face_preflight::facts::Facts;
+use face_preflight::{LocalRejection, PreflightLayer, Source};
 use http::{Method, Request, Response};
 use http_body_util::{BodyExt, Full};
 use serde_json::{json, Value};
@@ -173,19 +173,26 @@ impl StandIn {
     }
 }
 
+/// The facts as a judge of a preflight layer, as a user stacks them.
+fn preflight(facts: &Facts) -> PreflightLayer {
+    PreflightLayer::new().facts(facts.clone())
+}
+
 /// Sends one request through `layer` around the stand-in; returns status,
 /// body and whether it was answered locally.
-async fn send(
-    layer: &FactsLayer,
-    stand_in: &StandIn,
-    request: Request<Bytes>,
-) -> (u16, Bytes, bool) {
-    let response = layer
+async fn send(layer: &Facts, stand_in: &StandIn, request: Request<Bytes>) -> (u16, Bytes, bool) {
+    let response = preflight(layer)
         .layer(stand_in.service())
         .oneshot(to_full(request))
         .await
         .unwrap();
-    let local = response.extensions().get::<LocalRejection>().is_some();
+    // Answered locally only ever by the facts: the rules pass every
+    // request of these tests.
+    let local = response
+        .extensions()
+        .get::<LocalRejection>()
+        .map(|rejection| assert_eq!(rejection.source, Source::Facts, "{:?}", rejection.error))
+        .is_some();
     let status = response.status().as_u16();
     (
         status,
@@ -194,7 +201,7 @@ async fn send(
     )
 }
 
-async fn detect(layer: &FactsLayer, stand_in: &StandIn, query: &str) -> String {
+async fn detect(layer: &Facts, stand_in: &StandIn, query: &str) -> String {
     let (status, body, _) = send(
         layer,
         stand_in,
@@ -210,12 +217,7 @@ async fn detect(layer: &FactsLayer, stand_in: &StandIn, query: &str) -> String {
 }
 
 /// Asserts `request` is answered locally with `entry`, unseen by the stand-in.
-async fn assert_local(
-    layer: &FactsLayer,
-    stand_in: &StandIn,
-    request: Request<Bytes>,
-    entry: &Entry,
-) {
+async fn assert_local(layer: &Facts, stand_in: &StandIn, request: Request<Bytes>, entry: &Entry) {
     let before = stand_in.hits();
     let (status, body, local) = send(layer, stand_in, request).await;
     assert!(local, "answered by the stand-in: {status}");
@@ -224,7 +226,7 @@ async fn assert_local(
 }
 
 /// Asserts `request` reaches the stand-in; returns its status.
-async fn assert_sent(layer: &FactsLayer, stand_in: &StandIn, request: Request<Bytes>) -> u16 {
+async fn assert_sent(layer: &Facts, stand_in: &StandIn, request: Request<Bytes>) -> u16 {
     let before = stand_in.hits();
     let (status, _, local) = send(layer, stand_in, request).await;
     assert!(!local);
@@ -249,7 +251,7 @@ fn verify(a: &str, b: &str) -> Request<Bytes> {
 #[tokio::test(start_paused = true)]
 async fn expired_face_ids_are_answered_locally() {
     let stand_in = StandIn::default();
-    let layer = FactsLayer::new();
+    let layer = Facts::new();
     assert_sent(
         &layer,
         &stand_in,
@@ -319,7 +321,7 @@ async fn expired_face_ids_are_answered_locally() {
 #[tokio::test(start_paused = true)]
 async fn recognition_model_mismatches_are_answered_locally() {
     let stand_in = StandIn::default();
-    let layer = FactsLayer::new();
+    let layer = Facts::new();
     assert_sent(
         &layer,
         &stand_in,
@@ -391,7 +393,7 @@ async fn models_learned_from_gets_and_forgotten_on_not_found() {
         .lock()
         .unwrap()
         .insert("shared".into(), "recognition_03".into());
-    let layer = FactsLayer::new();
+    let layer = Facts::new();
     let face = detect(&layer, &stand_in, "recognitionModel=recognition_04").await;
     assert_sent(&layer, &stand_in, identify(&face, "shared")).await;
     // A get without returnRecognitionModel teaches nothing…
@@ -421,7 +423,7 @@ async fn models_learned_from_gets_and_forgotten_on_not_found() {
 #[tokio::test(start_paused = true)]
 async fn resources_never_mix_and_answers_pass_unchanged() {
     let stand_in = StandIn::default();
-    let layer = FactsLayer::new();
+    let layer = Facts::new();
     let face = detect(&layer, &stand_in, "faceIdTimeToLive=60").await;
     tokio::time::sleep(Duration::from_secs(61)).await;
     // The same faceId on another resource is another face.
@@ -457,7 +459,7 @@ async fn resources_never_mix_and_answers_pass_unchanged() {
             }
         })
     };
-    let response = layer
+    let response = preflight(&layer)
         .layer(fixed)
         .oneshot(to_full(post_json(
             "/face/v1.2/detect?returnRecognitionModel=true",
@@ -476,7 +478,7 @@ async fn resources_never_mix_and_answers_pass_unchanged() {
 #[cfg(all(feature = "reqwest", feature = "reqwest-middleware"))]
 mod over_loopback {
     use super::*;
-    use face_preflight::facts::FactsMiddleware;
+    use face_preflight::PreflightMiddleware;
     use hyper::server::conn::http1;
     use hyper_util::rt::TokioIo;
     use tokio::net::TcpListener;
@@ -519,9 +521,9 @@ mod over_loopback {
         let stand_in = StandIn::default();
         let address = serve(stand_in.clone()).await;
         let base = format!("http://{address}/face/v1.2");
-        let layer = FactsLayer::new();
+        let layer = Facts::new();
         let client = reqwest::Client::new();
-        let service = layer.layer(client.clone());
+        let service = preflight(&layer).layer(client.clone());
         let send = |request: reqwest::Request| service.clone().oneshot(request);
 
         let response = send(
@@ -568,7 +570,7 @@ mod over_loopback {
         // reqwest-middleware, sharing the layer's facts, after expiry.
         tokio::time::sleep(Duration::from_secs(61)).await;
         let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-            .with(FactsMiddleware::new(&layer))
+            .with(PreflightMiddleware::new(preflight(&layer)))
             .build();
         let response = client
             .post(format!("{base}/findsimilars"))
@@ -625,7 +627,7 @@ mod never_on_absence {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
             runtime.block_on(async {
                 let stand_in = StandIn::default();
-                let layer = FactsLayer::new();
+                let layer = Facts::new();
                 send(&layer, &stand_in, put_json("/face/v1.2/persongroups/staff", r#"{"name":"s"}"#)).await;
                 send(&layer, &stand_in, put_json("/face/v1.2/persongroups/modern", r#"{"name":"m","recognitionModel":"recognition_04"}"#)).await;
                 detect(&layer, &stand_in, "faceIdTimeToLive=60").await;
@@ -661,8 +663,8 @@ mod shared_through_redis {
             std::time::SystemTime::now()
         );
         let stand_in = StandIn::default();
-        let first = FactsLayer::new().redis(facts(&prefix));
-        let second = FactsLayer::new().redis(facts(&prefix));
+        let first = Facts::new().redis(facts(&prefix));
+        let second = Facts::new().redis(facts(&prefix));
 
         let face = detect(&first, &stand_in, "recognitionModel=recognition_04").await;
         assert_sent(
@@ -700,7 +702,7 @@ mod shared_through_redis {
     async fn without_redis_the_local_facts_decide() {
         let stand_in = StandIn::default();
         let nowhere = RedisFacts::open("redis://127.0.0.1:1").unwrap();
-        let layer = FactsLayer::new().redis(nowhere);
+        let layer = Facts::new().redis(nowhere);
         assert_sent(
             &layer,
             &stand_in,

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use crate::common::*;
 use bytes::Bytes;
-use face_preflight::pace::{PaceLayer, Rate, Tier};
-use face_preflight::{catalogue, LocalRejection};
+use face_preflight::pace::{Pacing, Rate, Tier};
+use face_preflight::{catalogue, LocalRejection, PreflightLayer, Source};
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
 use tokio::time::Instant;
@@ -89,6 +89,12 @@ impl Clocked {
     }
 }
 
+/// The pacing as the one judge of a preflight layer (the rules pass every
+/// request here).
+fn preflight(pacing: &Pacing) -> PreflightLayer {
+    PreflightLayer::new().pacing(pacing.clone())
+}
+
 fn ms(ms: u64) -> Duration {
     Duration::from_millis(ms)
 }
@@ -96,12 +102,12 @@ fn ms(ms: u64) -> Duration {
 /// Sends `n` GETs at once through `layer` around `clocked`; returns the
 /// statuses in order of sending.
 async fn burst(
-    layer: &PaceLayer,
+    layer: &Pacing,
     clocked: &Clocked,
     n: usize,
     path: &str,
 ) -> Vec<(u16, Option<String>)> {
-    let service = layer.layer(clocked.service());
+    let service = preflight(layer).layer(clocked.service());
     let calls = (0..n).map(|_| {
         let service = service.clone();
         let request = to_full(get(path));
@@ -122,7 +128,7 @@ async fn burst(
 #[tokio::test(start_paused = true)]
 async fn s0_spaces_requests_a_tenth_of_a_second_apart() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = PaceLayer::tier(Tier::S0);
+    let layer = Pacing::tier(Tier::S0);
     let statuses = burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
     assert!(statuses.iter().all(|(s, _)| *s == 200));
     assert_eq!(
@@ -137,7 +143,7 @@ async fn s0_spaces_requests_a_tenth_of_a_second_apart() {
 #[tokio::test(start_paused = true)]
 async fn f0_spaces_requests_three_seconds_apart() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = PaceLayer::tier(Tier::F0);
+    let layer = Pacing::tier(Tier::F0);
     burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
     assert_eq!(clocked.arrivals(), [ms(0), ms(3000), ms(6000)]);
     // A custom rate: 600 a minute is one every 100 ms.
@@ -147,7 +153,7 @@ async fn f0_spaces_requests_three_seconds_apart() {
 #[tokio::test(start_paused = true)]
 async fn past_the_longest_wait_a_local_429_with_retry_after() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = PaceLayer::tier(Tier::S0).max_wait(ms(250));
+    let layer = Pacing::tier(Tier::S0).max_wait(ms(250));
     let statuses = burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
     // Slots at 0, 100, 200 ms; the fourth would wait 300 ms.
     assert_eq!(clocked.arrivals(), [ms(0), ms(100), ms(200)]);
@@ -165,7 +171,7 @@ async fn past_the_longest_wait_a_local_429_with_retry_after() {
 
     // The answer is the service's own 429, marked as local.
     tokio::time::sleep(ms(1000)).await;
-    let service = layer.layer(clocked.service());
+    let service = preflight(&layer).layer(clocked.service());
     let calls = (0..4).map(|_| {
         service
             .clone()
@@ -174,7 +180,9 @@ async fn past_the_longest_wait_a_local_429_with_retry_after() {
     let mut responses = futures_util::future::join_all(calls).await;
     let response = responses.pop().unwrap().unwrap();
     assert_eq!(response.status(), 429);
-    assert!(response.extensions().get::<LocalRejection>().is_some());
+    let rejection = response.extensions().get::<LocalRejection>().unwrap();
+    assert_eq!(rejection.source, Source::Pacing);
+    assert_eq!(rejection.error.code(), "429");
     assert_eq!(response.headers()["x-ms-error-code"], "429");
     let body = response.into_body().collect().await.unwrap().to_bytes();
     assert_response(429, &body, &catalogue::RATE_LIMIT_EXCEEDED);
@@ -183,7 +191,7 @@ async fn past_the_longest_wait_a_local_429_with_retry_after() {
 #[tokio::test(start_paused = true)]
 async fn reject_when_over_never_waits() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = PaceLayer::tier(Tier::F0).reject_when_over(true);
+    let layer = Pacing::tier(Tier::F0).reject_when_over(true);
     let statuses = burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
     assert_eq!(
         statuses,
@@ -201,8 +209,8 @@ async fn reject_when_over_never_waits() {
 #[tokio::test(start_paused = true)]
 async fn resources_have_their_own_budgets() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = PaceLayer::tier(Tier::F0);
-    let service = layer.layer(clocked.service());
+    let layer = Pacing::tier(Tier::F0);
+    let service = preflight(&layer).layer(clocked.service());
     let a = Request::get("https://a.cognitiveservices.azure.com/face/v1.2/persongroups")
         .body(Full::new(Bytes::new()))
         .unwrap();
@@ -229,7 +237,7 @@ async fn a_real_429_pauses_the_resource() {
             message("Rate limit is exceeded."),
         )],
     );
-    let layer = PaceLayer::tier(Tier::S0);
+    let layer = Pacing::tier(Tier::S0);
     let statuses = burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     assert_eq!(
         statuses,
@@ -249,7 +257,7 @@ async fn a_real_429_pauses_the_resource() {
             message("Rate limit is exceeded. Try again in 26 seconds."),
         )],
     );
-    let layer = PaceLayer::tier(Tier::S0);
+    let layer = Pacing::tier(Tier::S0);
     burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     assert_eq!(clocked.arrivals(), [ms(0), ms(26_000)]);
@@ -262,7 +270,7 @@ async fn a_real_429_pauses_the_resource() {
             (429, vec![], message("Rate limit is exceeded.")),
         ],
     );
-    let layer = PaceLayer::tier(Tier::S0);
+    let layer = Pacing::tier(Tier::S0);
     for _ in 0..3 {
         burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     }
@@ -273,8 +281,8 @@ async fn a_real_429_pauses_the_resource() {
 async fn one_face_add_at_a_time_per_person() {
     // The service takes 2 s per add; the budget is generous.
     let clocked = Clocked::new(ms(2000), vec![]);
-    let layer = PaceLayer::new(Rate::per_second(1000));
-    let service = layer.layer(clocked.service());
+    let layer = Pacing::new(Rate::per_second(1000));
+    let service = preflight(&layer).layer(clocked.service());
     let person = |id: &str| {
         format!(
             "/face/v1.2/persongroups/staff/persons/{id}/persistedfaces?detectionModel=detection_03"
@@ -282,7 +290,7 @@ async fn one_face_add_at_a_time_per_person() {
     };
     let calls = [GUID, GUID, GUID, GUID2].map(|id| {
         let service = service.clone();
-        let request = to_full(post_image(&person(id), vec![0xFF; 2000]));
+        let request = to_full(post_image(&person(id), jpeg_at_least(2000)));
         async move { service.oneshot(request).await.unwrap().status().as_u16() }
     });
     let statuses = futures_util::future::join_all(calls).await;
@@ -308,7 +316,7 @@ async fn one_face_add_at_a_time_per_person() {
 #[cfg(all(feature = "reqwest", feature = "reqwest-middleware"))]
 mod over_loopback {
     use super::*;
-    use face_preflight::pace::PaceMiddleware;
+    use face_preflight::PreflightMiddleware;
     use hyper::server::conn::http1;
     use hyper_util::rt::TokioIo;
     use tokio::net::TcpListener;
@@ -350,9 +358,9 @@ mod over_loopback {
         let hits = Arc::new(AtomicUsize::new(0));
         let address = server(hits.clone()).await;
         let url = format!("http://{address}/face/v1.2/persongroups");
-        let layer = PaceLayer::new(Rate::per_second(20)).max_wait(Duration::from_millis(120));
+        let layer = Pacing::new(Rate::per_second(20)).max_wait(Duration::from_millis(120));
         let client = reqwest::Client::new();
-        let service = layer.layer(client.clone());
+        let service = preflight(&layer).layer(client.clone());
         let started = std::time::Instant::now();
         let first = service
             .clone()
@@ -386,7 +394,7 @@ mod over_loopback {
 
         // reqwest-middleware shares the layer's state: still paused.
         let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-            .with(PaceMiddleware::new(&layer))
+            .with(PreflightMiddleware::new(preflight(&layer)))
             .build();
         let response = client.get(&url).send().await.unwrap();
         assert_eq!(response.status(), 429);

@@ -127,7 +127,7 @@ async fn send(
             let local = response
                 .extensions()
                 .get::<LocalRejection>()
-                .map(|l| l.0.clone());
+                .map(|l| l.error.clone());
             let (parts, body) = response.into_parts();
             Got {
                 status: parts.status.as_u16(),
@@ -157,7 +157,7 @@ async fn send(
             let local = response
                 .extensions()
                 .get::<LocalRejection>()
-                .map(|l| l.0.clone());
+                .map(|l| l.error.clone());
             Got {
                 status: response.status().as_u16(),
                 headers: response.headers().clone(),

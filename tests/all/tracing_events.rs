@@ -64,6 +64,7 @@ async fn a_rejection_emits_one_event() {
     );
     assert!(event.contains("status=400"), "{event}");
     assert!(event.contains("code=\"BadArgument\""), "{event}");
+    assert!(event.contains("source=\"rules\""), "{event}");
 }
 
 #[tokio::test]

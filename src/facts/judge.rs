@@ -1,0 +1,328 @@
+//! The facts as a judge of the pipeline: what one request says
+//! ([`Case`]), the certain answer, and the learning from the service's
+//! answers.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, StatusCode};
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::store::{self, face_key, field, FaceFact, Model, References, SCOPES};
+use super::{Facts, Knowledge, DEFAULT_FACE_ID_LIFETIME};
+use crate::error::{FaceApiError, Source};
+use crate::judge::{Answer, Judge, Opened, Routed};
+use crate::router::{Collection, Operation};
+use crate::rules::query::Query;
+use crate::tap::Tap;
+
+/// The most of an answer read to learn from it (a detect answer of 100
+/// faces with landmarks and attributes is under 300 KB).
+const ANSWER_LIMIT: usize = 1024 * 1024;
+
+/// One request as far as facts go: the facts judge's case.
+pub(crate) struct Case {
+    resource: Arc<str>,
+    operation: Operation,
+    /// The collection in the path, for the four kinds with models.
+    path_collection: Option<(Collection, String)>,
+    /// Detect: the model and lifetime of the faceIds it will return.
+    detect: Option<(Model, Duration)>,
+    /// `returnRecognitionModel=true`.
+    returns_model: bool,
+    /// What the body refers to (recognition operations).
+    references: References,
+    /// A create body's model.
+    created_model: Option<Model>,
+}
+
+fn has_model(kind: Collection) -> bool {
+    kind != Collection::DynamicPersonGroup
+}
+
+impl Case {
+    /// The case of a routed request, if its operation is one facts concern.
+    fn open(request: &Routed<'_>) -> Option<Self> {
+        let (matched, resource) = (request.matched?, request.resource?);
+        let route = &matched.route;
+        use Operation::*;
+        let relevant = matches!(
+            route.operation,
+            Detect
+                | Identify
+                | Verify
+                | FindSimilar
+                | Group
+                | CreateCollection(_)
+                | GetCollection(_)
+                | ListCollections(_)
+                | DeleteCollection(_)
+        ) || route.collection_id.is_some();
+        if !relevant {
+            return None;
+        }
+        let query = Query::parse(request.query);
+        let path_collection = route
+            .collection_id
+            .zip(matched.collection)
+            .filter(|(_, kind)| has_model(*kind))
+            .map(|(id, kind)| {
+                let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+                (kind, id.into_owned())
+            });
+        let detect = (route.operation == Detect).then(|| {
+            let model = query
+                .get("recognitionModel")
+                .and_then(|m| Model::parse(&m))
+                .unwrap_or(Model::DEFAULT);
+            let lifetime = query
+                .get("faceIdTimeToLive")
+                .and_then(|t| crate::lexical::parse_int(&t))
+                .and_then(|t| u64::try_from(t).ok())
+                .map_or(DEFAULT_FACE_ID_LIFETIME, Duration::from_secs);
+            (model, lifetime)
+        });
+        Some(Self {
+            resource: Arc::clone(resource),
+            operation: route.operation,
+            path_collection,
+            detect,
+            returns_model: query.flag("returnRecognitionModel") == Some(true),
+            references: References::default(),
+            created_model: None,
+        })
+    }
+
+    fn reads_body(&self) -> bool {
+        use Operation::*;
+        matches!(self.operation, Identify | Verify | FindSimilar | Group)
+            || matches!(self.operation, CreateCollection(kind) if has_model(kind))
+    }
+
+    /// Reads what the body says.
+    fn read_body(&mut self, body: &[u8]) {
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        if let Operation::CreateCollection(_) = self.operation {
+            self.created_model = match field(&value, "recognitionModel") {
+                None => Some(Model::DEFAULT),
+                Some(model) => model.as_str().and_then(Model::parse),
+            };
+        } else {
+            self.references = store::references(self.operation, &value);
+        }
+    }
+}
+
+impl Judge for Facts {
+    type Case = Case;
+    const SOURCE: Source = Source::Facts;
+
+    fn open(&self, request: &Routed<'_>) -> Opened<Case> {
+        match Case::open(request) {
+            Some(case) => Opened::Case(case),
+            None => Opened::Pass,
+        }
+    }
+
+    fn read(&self, case: &mut Case, _headers: &HeaderMap, body: &[u8]) -> Option<Answer> {
+        if case.reads_body() {
+            case.read_body(body);
+        }
+        None
+    }
+
+    fn decides(&self, case: &Case) -> bool {
+        !case.references.faces.is_empty()
+    }
+
+    async fn decide(&self, case: &mut Case) -> Option<Answer> {
+        self.knowledge.judge(case).await.map(Answer::from)
+    }
+
+    fn learn(&self, case: Case, status: StatusCode, _headers: &HeaderMap) -> Option<Tap> {
+        self.knowledge.learn(case, status)
+    }
+
+    fn count_answer(&self, answer: &Answer) {
+        let counters = &self.knowledge.stats.inner;
+        let counter = if answer.error.code() == "FaceNotFound" {
+            &counters.face_not_found
+        } else {
+            &counters.incompatible
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Knowledge {
+    /// The certain local answer to a request, if any.
+    async fn judge(&self, case: &Case) -> Option<FaceApiError> {
+        let references = &case.references;
+        if references.faces.is_empty() {
+            return None;
+        }
+        let resource = &case.resource;
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            redis.fill(&self.store, resource, references).await;
+        }
+        let verdict = store::judge(
+            case.operation,
+            references,
+            |id| self.store.face(resource, id),
+            |kind, id| self.store.collection(resource, kind, id),
+            Instant::now(),
+        )?;
+        Some(verdict)
+    }
+
+    /// Learns from an answer's head; returns the tap that learns from its
+    /// body when the body holds the facts.
+    fn learn(self: &Arc<Self>, exchange: Case, status: StatusCode) -> Option<Tap> {
+        use Operation::*;
+        let received = Instant::now();
+        if status.is_success() {
+            match (exchange.operation, &exchange.path_collection) {
+                (Detect, _) => {
+                    let (model, lifetime) = exchange.detect?;
+                    let knowledge = Arc::clone(self);
+                    let resource = exchange.resource;
+                    return Some(Tap::new(ANSWER_LIMIT, move |body| {
+                        if let Some(body) = body {
+                            knowledge.learn_faces(&resource, body, model, received + lifetime);
+                        }
+                    }));
+                }
+                (CreateCollection(_), Some((kind, id))) => {
+                    if let Some(model) = exchange.created_model {
+                        self.learn_collection(&exchange.resource, *kind, id, model);
+                    }
+                }
+                (DeleteCollection(_), Some((kind, id))) => {
+                    self.forget_collection(&exchange.resource, *kind, id);
+                }
+                (GetCollection(_) | ListCollections(_), _) if exchange.returns_model => {
+                    let knowledge = Arc::clone(self);
+                    return Some(Tap::new(ANSWER_LIMIT, move |body| {
+                        if let Some(body) = body {
+                            knowledge.learn_listing(&exchange, body);
+                        }
+                    }));
+                }
+                _ => {}
+            }
+            return None;
+        }
+        // A collection answered "…NotFound": forget it.
+        let knowledge = Arc::clone(self);
+        Some(Tap::new(16 * 1024, move |body| {
+            let Some(error) = body.and_then(|b| FaceApiError::from_json(status.as_u16(), b)) else {
+                return;
+            };
+            let gone = match error.code() {
+                "PersonGroupNotFound" => Collection::PersonGroup,
+                "LargePersonGroupNotFound" => Collection::LargePersonGroup,
+                "FaceListNotFound" => Collection::FaceList,
+                "LargeFaceListNotFound" => Collection::LargeFaceList,
+                _ => return,
+            };
+            let named = exchange
+                .path_collection
+                .iter()
+                .chain(&exchange.references.collections)
+                .filter(|(kind, _)| *kind == gone);
+            for (kind, id) in named {
+                knowledge.forget_collection(&exchange.resource, *kind, id);
+            }
+        }))
+    }
+
+    fn learn_faces(&self, resource: &Arc<str>, body: &[u8], model: Model, expires_at: Instant) {
+        let Ok(Value::Array(faces)) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        for face in &faces {
+            let Some(id) = face
+                .get("faceId")
+                .and_then(Value::as_str)
+                .and_then(face_key)
+            else {
+                continue;
+            };
+            let model = face
+                .get("recognitionModel")
+                .and_then(Value::as_str)
+                .and_then(Model::parse)
+                .unwrap_or(model);
+            let fact = FaceFact { expires_at, model };
+            self.store.learn_face(resource, id, fact);
+            self.stats
+                .inner
+                .faces_learned
+                .fetch_add(1, Ordering::Relaxed);
+            #[cfg(feature = "redis")]
+            if let Some(redis) = &self.redis {
+                redis.share_face(resource, id, fact);
+            }
+        }
+    }
+
+    fn learn_listing(&self, exchange: &Case, body: &[u8]) {
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        let one = |object: &Value, kind: Collection, id: &str| {
+            if let Some(model) = object
+                .get("recognitionModel")
+                .and_then(Value::as_str)
+                .and_then(Model::parse)
+            {
+                self.learn_collection(&exchange.resource, kind, id, model);
+            }
+        };
+        match (&value, exchange.operation, &exchange.path_collection) {
+            (Value::Object(_), Operation::GetCollection(_), Some((kind, id))) => {
+                one(&value, *kind, id)
+            }
+            (Value::Array(items), Operation::ListCollections(kind), _) if has_model(kind) => {
+                let id_field = SCOPES
+                    .iter()
+                    .find(|(_, k)| *k == kind)
+                    .map(|(name, _)| *name);
+                for item in items {
+                    if let Some(id) = id_field
+                        .and_then(|name| item.get(name))
+                        .and_then(Value::as_str)
+                    {
+                        one(item, kind, id);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn learn_collection(&self, resource: &Arc<str>, kind: Collection, id: &str, model: Model) {
+        self.store.learn_collection(resource, kind, id, model);
+        self.stats
+            .inner
+            .collections_learned
+            .fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            redis.share_collection(resource, kind, id, Some(model));
+        }
+    }
+
+    fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str) {
+        self.store.forget_collection(resource, kind, id);
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            redis.share_collection(resource, kind, id, None);
+        }
+    }
+}

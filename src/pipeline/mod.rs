@@ -1,0 +1,468 @@
+//! The one pipeline every adapter drives.
+//!
+//! A request is routed once; the match goes to every judge in turn — the
+//! stateless rules, then the learned facts (feature `facts`), then the
+//! pacing (feature `pace`) — on the head, on the body if one asks for it,
+//! and last, where a judge must wait or ask Redis, in [`Pipeline::decide`].
+//! The first answer wins. What follows from an answer is written here once
+//! for every judge and adapter: the allowed answers, report-only mode (the
+//! request is sent whatever any judge would have answered, and the
+//! comparison recorded), the counters, tracing, metrics, and the
+//! [`LocalRejection`](crate::LocalRejection) that names the judge.
+//!
+//! The adapters (`layer/`, `integrations/`, the proxy) only move bytes: they
+//! ask [`Pipeline::next`] what to do, read a body when told to, and send.
+
+mod answer;
+mod sent;
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{HeaderMap, Method};
+
+pub(crate) use self::answer::LocalAnswer;
+pub(crate) use self::sent::Sent;
+use crate::catalogue::Entry;
+use crate::error::{FaceApiError, Source};
+use crate::judge::{Answer, Judge, Opened, Routed};
+use crate::report::{Stats, Verdict};
+use crate::router::{self, Operation};
+use crate::rules::{BodyPlan, Options};
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The service that `poll_ready` made ready, leaving a clone in its place:
+/// a middleware that sends the request later (after reading its body, after
+/// its wait) sends it with this one, as tower-http's async middleware does.
+pub(crate) fn take_ready<S: Clone>(service: &mut S) -> S {
+    let clone = service.clone();
+    std::mem::replace(service, clone)
+}
+
+/// A user's callback for every report-only verdict.
+pub(crate) type OnVerdict = Arc<dyn Fn(&Verdict<'_>) + Send + Sync>;
+
+/// The judges and the settings of a [`PreflightLayer`](crate::PreflightLayer),
+/// shared by every clone of it and every service it made.
+#[derive(Clone, Default)]
+pub(crate) struct Pipeline {
+    /// The stateless rules' settings.
+    pub(crate) options: Options,
+    pub(crate) reject_with_error: bool,
+    pub(crate) report_only: bool,
+    /// Answers the user switched off: a request that would get one passes.
+    pub(crate) allowed: Vec<Entry>,
+    pub(crate) stats: Stats,
+    pub(crate) on_verdict: Option<OnVerdict>,
+    #[cfg(feature = "facts")]
+    pub(crate) facts: Option<crate::facts::Facts>,
+    #[cfg(feature = "pace")]
+    pub(crate) pacing: Option<crate::pace::Pacing>,
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Pipeline");
+        debug
+            .field("options", &self.options)
+            .field("reject_with_error", &self.reject_with_error)
+            .field("report_only", &self.report_only)
+            .field("allowed", &self.allowed)
+            .field("on_verdict", &self.on_verdict.is_some());
+        #[cfg(feature = "facts")]
+        debug.field("facts", &self.facts.is_some());
+        #[cfg(feature = "pace")]
+        debug.field("pacing", &self.pacing.is_some());
+        debug.finish_non_exhaustive()
+    }
+}
+
+/// The head of a request, as every adapter has it.
+#[derive(Clone, Copy)]
+pub(crate) struct Head<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) scheme: Option<&'a str>,
+    pub(crate) host: Option<&'a str>,
+    pub(crate) port: Option<u16>,
+    pub(crate) path: &'a str,
+    pub(crate) query: Option<&'a str>,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl<'a> Head<'a> {
+    pub(crate) fn of<B>(request: &'a http::Request<B>) -> Self {
+        Self::from_parts(request.method(), request.uri(), request.headers())
+    }
+
+    pub(crate) fn from_parts(
+        method: &'a Method,
+        uri: &'a http::Uri,
+        headers: &'a HeaderMap,
+    ) -> Self {
+        Self {
+            method,
+            scheme: uri.scheme_str(),
+            host: uri.host(),
+            port: uri.port_u16(),
+            path: uri.path(),
+            query: uri.query(),
+            headers,
+        }
+    }
+}
+
+/// One request's way through the pipeline: its operation, each judge's
+/// open case, and the first answer.
+pub(crate) struct Ticket {
+    pub(crate) operation: Option<Operation>,
+    answer: Option<LocalAnswer>,
+    /// The rules' case: the body they still have to read.
+    plan: Option<BodyPlan>,
+    decided: bool,
+    #[cfg(feature = "facts")]
+    facts: Option<<crate::facts::Facts as Judge>::Case>,
+    #[cfg(feature = "pace")]
+    pacing: Option<<crate::pace::Pacing as Judge>::Case>,
+}
+
+impl fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticket")
+            .field("operation", &self.operation)
+            .field("answer", &self.answer)
+            .field("decided", &self.decided)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What an adapter does next with a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    /// Answer locally: [`Pipeline::settle`] gives the answer.
+    Answer,
+    /// Read the body, up to this many bytes, and hand it to [`Pipeline::read`].
+    Read(usize),
+    /// Await [`Pipeline::decide`].
+    Decide,
+    /// Send: [`Pipeline::settle`] gives what follows the answer.
+    Send,
+}
+
+/// The end of the pipeline before the service.
+// Made once per request and matched at once: boxing the larger variant
+// would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Settled {
+    Answer(LocalAnswer),
+    /// Send; what watches the answer, if anything does.
+    Send(Option<Sent>),
+}
+
+impl Pipeline {
+    /// Routes the request once and lets every judge see its head.
+    pub(crate) fn start(&self, head: Head<'_>) -> Ticket {
+        let face_path = match self.options.path_prefix.as_deref() {
+            Some(prefix) => head.path.strip_prefix(prefix),
+            None => Some(head.path),
+        };
+        let matched = face_path.and_then(|path| router::route_versions(head.method, path, true));
+        let resource = self
+            .is_stateful()
+            .then(|| resource_key(&head, self.options.path_prefix.as_deref()));
+        let routed = Routed {
+            matched: matched.as_ref(),
+            query: head.query,
+            headers: head.headers,
+            resource: resource.as_ref().and_then(Option::as_ref),
+        };
+        let mut ticket = Ticket {
+            operation: matched.map(|m| m.route.operation),
+            answer: None,
+            plan: None,
+            decided: false,
+            #[cfg(feature = "facts")]
+            facts: None,
+            #[cfg(feature = "pace")]
+            pacing: None,
+        };
+        ticket.plan = self.open(&self.options, &routed, &mut ticket);
+        #[cfg(feature = "facts")]
+        if let Some(facts) = &self.facts {
+            ticket.facts = self.open(facts, &routed, &mut ticket);
+        }
+        #[cfg(feature = "pace")]
+        if let Some(pacing) = &self.pacing {
+            ticket.pacing = self.open(pacing, &routed, &mut ticket);
+        }
+        ticket
+    }
+
+    fn is_stateful(&self) -> bool {
+        #[allow(unused_mut)]
+        let mut stateful = false;
+        #[cfg(feature = "facts")]
+        {
+            stateful |= self.facts.is_some();
+        }
+        #[cfg(feature = "pace")]
+        {
+            stateful |= self.pacing.is_some();
+        }
+        stateful
+    }
+
+    /// Whether the judges still have a say: once one answered, the others
+    /// look only in report-only mode (they may learn from what is sent).
+    fn judging(&self, ticket: &Ticket) -> bool {
+        ticket.answer.is_none() || self.report_only
+    }
+
+    fn open<J: Judge>(
+        &self,
+        judge: &J,
+        routed: &Routed<'_>,
+        ticket: &mut Ticket,
+    ) -> Option<J::Case> {
+        if !self.judging(ticket) {
+            return None;
+        }
+        match judge.open(routed) {
+            Opened::Pass => None,
+            Opened::Answer(answer) => {
+                self.give(ticket, answer, J::SOURCE);
+                None
+            }
+            Opened::Case(case) => Some(case),
+        }
+    }
+
+    /// Keeps the first answer that the user did not allow.
+    fn give(&self, ticket: &mut Ticket, answer: Answer, source: Source) {
+        if ticket.answer.is_none() && !self.allowed.iter().any(|entry| answer.error.is(entry)) {
+            ticket.answer = Some(LocalAnswer::new(answer, source));
+        }
+    }
+
+    /// What the adapter does next.
+    pub(crate) fn next(&self, ticket: &Ticket) -> Next {
+        if ticket.answer.is_some() && !self.report_only {
+            return Next::Answer;
+        }
+        if let Some(limit) = self.body_limit(ticket) {
+            return Next::Read(limit);
+        }
+        if !ticket.decided && self.decides(ticket) {
+            return Next::Decide;
+        }
+        Next::Send
+    }
+
+    fn body_limit(&self, ticket: &Ticket) -> Option<usize> {
+        // The facts read only a body the rules read: a JSON body within the
+        // rules' limit.
+        ticket.plan.as_ref().map(BodyPlan::limit)
+    }
+
+    #[allow(unused_variables)]
+    fn decides(&self, ticket: &Ticket) -> bool {
+        #[allow(unused_mut)]
+        let mut decides = false;
+        #[cfg(feature = "facts")]
+        if let (Some(facts), Some(case)) = (&self.facts, &ticket.facts) {
+            decides |= facts.decides(case);
+        }
+        #[cfg(feature = "pace")]
+        if let (Some(pacing), Some(case)) = (&self.pacing, &ticket.pacing) {
+            decides |= pacing.decides(case);
+        }
+        decides
+    }
+
+    /// The body that [`Next::Read`] asked for, read whole.
+    pub(crate) fn read(&self, ticket: &mut Ticket, headers: &HeaderMap, body: &[u8]) {
+        if let Some(mut plan) = ticket.plan.take() {
+            if let Some(answer) = self.options.read(&mut plan, headers, body) {
+                self.give(ticket, answer, Source::Rules);
+            }
+        }
+        #[cfg(feature = "facts")]
+        if let (Some(facts), true) = (&self.facts, self.judging(ticket)) {
+            let answer = ticket
+                .facts
+                .as_mut()
+                .and_then(|case| facts.read(case, headers, body));
+            if let Some(answer) = answer {
+                self.give(ticket, answer, Source::Facts);
+            }
+        }
+    }
+
+    /// The body cannot be read without consuming it (a reqwest stream):
+    /// the judges that wanted it judge without it — they pass.
+    #[cfg(feature = "reqwest")]
+    pub(crate) fn skip_body(&self, ticket: &mut Ticket) {
+        ticket.plan = None;
+    }
+
+    /// A streamed body grew past the plan's limit: nothing that long is
+    /// legal, and what was read cannot be put back — answered even in
+    /// report-only mode.
+    pub(crate) fn too_large(&self, ticket: Ticket) -> LocalAnswer {
+        let error = match &ticket.plan {
+            Some(plan) => plan.too_large(),
+            None => crate::catalogue::IMAGE_TOO_BIG.into(),
+        };
+        let answer = LocalAnswer::new(error.into(), Source::Rules);
+        self.note_answer(ticket.operation, &answer);
+        answer
+    }
+
+    /// The judges that decide last: the facts that ask Redis, the pacing
+    /// that waits for a slot.
+    pub(crate) async fn decide(self: Arc<Self>, mut ticket: Ticket) -> Ticket {
+        ticket.decided = true;
+        #[cfg(feature = "facts")]
+        if let (Some(facts), Some(case), true) = (
+            &self.facts,
+            ticket.facts.as_mut(),
+            ticket.answer.is_none() || self.report_only,
+        ) {
+            if let Some(answer) = facts.decide(case).await {
+                self.give(&mut ticket, answer, Source::Facts);
+            }
+        }
+        #[cfg(feature = "pace")]
+        if let (Some(pacing), Some(case), true) = (
+            &self.pacing,
+            ticket.pacing.as_mut(),
+            ticket.answer.is_none() || self.report_only,
+        ) {
+            if let Some(answer) = pacing.decide(case).await {
+                self.give(&mut ticket, answer, Source::Pacing);
+            }
+        }
+        ticket
+    }
+
+    /// The end of the judging: a local answer (counted, traced), or what
+    /// watches the service's answer (report-only comparison, learning).
+    pub(crate) fn settle(self: &Arc<Self>, mut ticket: Ticket) -> Settled {
+        match ticket.answer.take() {
+            Some(answer) if !self.report_only => {
+                self.note_answer(ticket.operation, &answer);
+                Settled::Answer(answer)
+            }
+            local => {
+                ticket.answer = local;
+                let watched = self.report_only || self.is_stateful();
+                Settled::Send(watched.then(|| Sent::new(self, ticket)))
+            }
+        }
+    }
+
+    /// The whole verdict of the stateless rules on a request whose body is
+    /// at hand ([`check`](crate::check)).
+    pub(crate) fn check(&self, head: Head<'_>, body: &[u8]) -> Result<(), FaceApiError> {
+        let face_path = match self.options.path_prefix.as_deref() {
+            Some(prefix) => head.path.strip_prefix(prefix),
+            None => Some(head.path),
+        };
+        let Some(matched) =
+            face_path.and_then(|path| router::route_versions(head.method, path, true))
+        else {
+            return Ok(());
+        };
+        let routed = Routed {
+            matched: Some(&matched),
+            query: head.query,
+            headers: head.headers,
+            resource: None,
+        };
+        let answer = match self.options.open(&routed) {
+            Opened::Pass => return Ok(()),
+            Opened::Answer(answer) => answer,
+            Opened::Case(mut plan) => match self.options.read(&mut plan, head.headers, body) {
+                Some(answer) => answer,
+                None => return Ok(()),
+            },
+        };
+        if self.allowed.iter().any(|entry| answer.error.is(entry)) {
+            Ok(())
+        } else {
+            Err(answer.error)
+        }
+    }
+
+    /// Counts and traces a local answer sent in place of the service's.
+    fn note_answer(&self, operation: Option<Operation>, answer: &LocalAnswer) {
+        let (error, source) = (&answer.answer.error, answer.source);
+        self.stats.count_rejection(operation, error, source);
+        match source {
+            Source::Rules => {}
+            #[cfg(feature = "facts")]
+            Source::Facts => {
+                if let Some(facts) = &self.facts {
+                    facts.count_answer(&answer.answer);
+                }
+            }
+            #[cfg(feature = "pace")]
+            Source::Pacing => {
+                if let Some(pacing) = &self.pacing {
+                    pacing.count_answer(&answer.answer);
+                }
+            }
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+        #[cfg(feature = "tracing")]
+        tracing::debug!(
+            operation = ?operation,
+            source = source.as_str(),
+            status = error.status().as_u16(),
+            code = error.code(),
+            message = error.message(),
+            "Face request rejected before sending",
+        );
+        #[cfg(feature = "metrics")]
+        metrics::counter!(
+            "face_preflight_rejections_total",
+            "operation" => crate::report::operation_label(operation),
+            "source" => source.as_str(),
+            "code" => error.code().to_owned(),
+        )
+        .increment(1);
+    }
+}
+
+/// The Face resource a request is for, the key of every stateful fact and
+/// budget: `scheme://host[:port]` (host in lower case, without a trailing
+/// dot, the scheme's default port left out) and the gateway's path prefix.
+/// `None` when the request names no host.
+pub(crate) fn resource_key(head: &Head<'_>, prefix: Option<&str>) -> Option<Arc<str>> {
+    let (scheme, host, port) = match head.host {
+        Some(host) => (head.scheme.unwrap_or("https"), host.to_owned(), head.port),
+        None => {
+            let host = head.headers.get(http::header::HOST)?.to_str().ok()?;
+            let authority: http::uri::Authority = host.parse().ok()?;
+            ("https", authority.host().to_owned(), authority.port_u16())
+        }
+    };
+    let mut host = host.to_ascii_lowercase();
+    if host.ends_with('.') {
+        host.pop();
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    let port = port
+        .filter(|port| Some(*port) != default_port)
+        .map_or_else(String::new, |port| format!(":{port}"));
+    Some(format!("{scheme}://{host}{port}{}", prefix.unwrap_or_default()).into())
+}
+
+#[cfg(test)]
+mod tests;
