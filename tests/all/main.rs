@@ -16,6 +16,7 @@ mod images;
 mod layer;
 mod liveness;
 mod metrics_counters;
+mod one_pipeline;
 mod pace;
 mod properties;
 mod proxy;
