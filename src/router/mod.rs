@@ -43,19 +43,146 @@ pub enum ApiVersion {
     V1_3Preview1,
 }
 
+/// What a version has; the rules and the operation table ask these, never
+/// which version it is.
+#[derive(Clone, Copy)]
+struct Features {
+    /// Snapshots (v1.0 only).
+    snapshots: bool,
+    /// Person Directory and dynamic person groups (the previews).
+    person_directory: bool,
+    /// Liveness under `/detectLiveness/singleModal/sessions` (the previews).
+    preview_liveness_paths: bool,
+    /// Liveness sessions at all.
+    liveness: bool,
+    /// `/settings`, the client-assets token, the newer liveness fields.
+    liveness_settings: bool,
+    /// `POST /detect` from a `sessionImageId`.
+    session_images: bool,
+    /// Identify and verify take scopes beyond person groups (Person
+    /// Directory persons, dynamic groups); v1.0 knows groups only.
+    scopes_beyond_groups: bool,
+    /// Creating a collection requires `name` (v1.0's contract does not).
+    collection_name_required: bool,
+}
+
+/// One row of the version table.
+struct VersionRow {
+    version: ApiVersion,
+    /// As the URL spells it.
+    name: &'static str,
+    features: Features,
+}
+
+const NONE: Features = Features {
+    snapshots: false,
+    person_directory: false,
+    preview_liveness_paths: false,
+    liveness: false,
+    liveness_settings: false,
+    session_images: false,
+    scopes_beyond_groups: false,
+    collection_name_required: false,
+};
+
+/// THE VERSION TABLE, oldest first: a new version is one row (and its
+/// variant of [`ApiVersion`]).
+const VERSIONS: [VersionRow; 5] = [
+    VersionRow {
+        version: ApiVersion::V1_0,
+        name: "v1.0",
+        features: Features {
+            snapshots: true,
+            ..NONE
+        },
+    },
+    VersionRow {
+        version: ApiVersion::V1_1Preview1,
+        name: "v1.1-preview.1",
+        features: Features {
+            person_directory: true,
+            preview_liveness_paths: true,
+            liveness: true,
+            scopes_beyond_groups: true,
+            collection_name_required: true,
+            ..NONE
+        },
+    },
+    VersionRow {
+        version: ApiVersion::V1_2Preview1,
+        name: "v1.2-preview.1",
+        features: Features {
+            person_directory: true,
+            preview_liveness_paths: true,
+            liveness: true,
+            session_images: true,
+            scopes_beyond_groups: true,
+            collection_name_required: true,
+            ..NONE
+        },
+    },
+    VersionRow {
+        version: ApiVersion::V1_2,
+        name: "v1.2",
+        features: Features {
+            liveness: true,
+            session_images: true,
+            scopes_beyond_groups: true,
+            collection_name_required: true,
+            ..NONE
+        },
+    },
+    VersionRow {
+        version: ApiVersion::V1_3Preview1,
+        name: "v1.3-preview.1",
+        features: Features {
+            liveness: true,
+            liveness_settings: true,
+            session_images: true,
+            scopes_beyond_groups: true,
+            collection_name_required: true,
+            ..NONE
+        },
+    },
+];
+
+// Each row sits at its variant's index (`as_str` and `features` look rows up
+// by it), and a set of versions is a `u8` of bits.
+const _: () = {
+    let mut i = 0;
+    while i < VERSIONS.len() {
+        assert!(VERSIONS[i].version as usize == i);
+        i += 1;
+    }
+    assert!(VERSIONS.len() <= u8::BITS as usize);
+};
+
+const fn all_versions() -> [ApiVersion; VERSIONS.len()] {
+    let mut all = [ApiVersion::V1_0; VERSIONS.len()];
+    let mut i = 0;
+    while i < VERSIONS.len() {
+        all[i] = VERSIONS[i].version;
+        i += 1;
+    }
+    all
+}
+
 impl ApiVersion {
     /// Every known version, oldest first.
-    pub const ALL: [ApiVersion; 5] = [
-        Self::V1_0,
-        Self::V1_1Preview1,
-        Self::V1_2Preview1,
-        Self::V1_2,
-        Self::V1_3Preview1,
-    ];
+    pub const ALL: [ApiVersion; VERSIONS.len()] = all_versions();
 
     /// The newest known version: the one whose rules judge newer versions
     /// when [`PreflightLayer::judge_newer_versions`](crate::PreflightLayer::judge_newer_versions) is on.
-    pub const NEWEST: ApiVersion = Self::V1_3Preview1;
+    pub const NEWEST: ApiVersion = VERSIONS[VERSIONS.len() - 1].version;
+
+    fn row(self) -> &'static VersionRow {
+        // In bounds: the assertion above.
+        &VERSIONS[self as usize]
+    }
+
+    fn features(self) -> Features {
+        self.row().features
+    }
 
     /// The version named by a URL segment such as `"v1.2"` (any ASCII case).
     ///
@@ -68,29 +195,16 @@ impl ApiVersion {
     pub fn parse(segment: &str) -> Option<Self> {
         // As written first, newest first (clients send the lower-case names
         // of recent versions), then in any case.
-        if let Some(version) = Self::ALL.into_iter().rev().find(|v| v.as_str() == segment) {
-            return Some(version);
-        }
-        let mut buffer = [0u8; 24];
-        match lowercase(segment, &mut buffer)? {
-            b"v1.2" => Some(Self::V1_2),
-            b"v1.3-preview.1" => Some(Self::V1_3Preview1),
-            b"v1.2-preview.1" => Some(Self::V1_2Preview1),
-            b"v1.1-preview.1" => Some(Self::V1_1Preview1),
-            b"v1.0" => Some(Self::V1_0),
-            _ => None,
-        }
+        let rows = || VERSIONS.iter().rev();
+        rows()
+            .find(|row| row.name == segment)
+            .or_else(|| rows().find(|row| row.name.eq_ignore_ascii_case(segment)))
+            .map(|row| row.version)
     }
 
     /// The version as it appears in the URL, e.g. `"v1.2"`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::V1_0 => "v1.0",
-            Self::V1_1Preview1 => "v1.1-preview.1",
-            Self::V1_2Preview1 => "v1.2-preview.1",
-            Self::V1_2 => "v1.2",
-            Self::V1_3Preview1 => "v1.3-preview.1",
-        }
+        self.row().name
     }
 
     /// Whether `segment` names a well-formed version newer than every known
@@ -111,31 +225,48 @@ impl ApiVersion {
             .is_some_and(|(key, newest)| key > newest)
     }
 
+    /// Snapshots (v1.0 only).
+    pub fn has_snapshots(self) -> bool {
+        self.features().snapshots
+    }
+
     /// Person Directory and dynamic person groups exist in the previews only.
     pub fn has_person_directory(self) -> bool {
-        matches!(self, Self::V1_1Preview1 | Self::V1_2Preview1)
+        self.features().person_directory
     }
 
     /// Liveness sessions live under `/detectLiveness/singleModal/sessions`
     /// (the previews, which also list sessions and audit entries) rather
     /// than `/detectLiveness-sessions` (v1.2 on).
     pub fn has_preview_liveness_paths(self) -> bool {
-        matches!(self, Self::V1_1Preview1 | Self::V1_2Preview1)
+        self.features().preview_liveness_paths
     }
 
     /// Liveness sessions exist (every version but v1.0).
     pub fn has_liveness(self) -> bool {
-        self != Self::V1_0
+        self.features().liveness
     }
 
-    /// `/settings` and `/settings/getClientAssetsAccessToken`.
+    /// `/settings` and `/settings/getClientAssetsAccessToken`, and the
+    /// liveness session fields that came with them.
     pub fn has_liveness_settings(self) -> bool {
-        self >= Self::V1_3Preview1
+        self.features().liveness_settings
     }
 
     /// `POST /detect` takes `{"sessionImageId": …}` besides `{"url": …}`.
     pub fn has_session_images(self) -> bool {
-        self >= Self::V1_2Preview1
+        self.features().session_images
+    }
+
+    /// Identify and verify take scopes beyond person groups and large
+    /// person groups (every version but v1.0).
+    pub fn has_scopes_beyond_groups(self) -> bool {
+        self.features().scopes_beyond_groups
+    }
+
+    /// Creating a collection requires `name` (every version but v1.0).
+    pub fn requires_collection_name(self) -> bool {
+        self.features().collection_name_required
     }
 
     /// This version's bit in a set of versions.

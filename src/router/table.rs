@@ -135,8 +135,8 @@ fn every_version(_: ApiVersion) -> bool {
     true
 }
 
-fn v1_0(version: ApiVersion) -> bool {
-    version == ApiVersion::V1_0
+fn snapshots(version: ApiVersion) -> bool {
+    version.has_snapshots()
 }
 
 fn person_directory(version: ApiVersion) -> bool {
@@ -146,7 +146,7 @@ fn person_directory(version: ApiVersion) -> bool {
 /// The operations endpoint serves snapshot status in v1.0 and Person
 /// Directory's long-running operations in the previews.
 fn operations_endpoint(version: ApiVersion) -> bool {
-    version == ApiVersion::V1_0 || version.has_person_directory()
+    version.has_snapshots() || version.has_person_directory()
 }
 
 fn preview_liveness(version: ApiVersion) -> bool {
@@ -338,12 +338,12 @@ pub(crate) static ROWS: &[Row] = &[
     row(DELETE, "persons/{personId}/recognitionModels/{recognitionModel}/persistedfaces/{persistedFaceId}", person_directory, DeleteFace(FaceOwner::PersonDirectoryPerson)),
     row(GET, "operations/{operationId}", operations_endpoint, GetOperationResult),
     // Snapshots (v1.0): no documented error is decidable without the service.
-    row(GET, "snapshots", v1_0, ListSnapshots),
-    row(POST, "snapshots", v1_0, TakeSnapshot),
-    row(GET, "snapshots/{snapshotId}", v1_0, GetSnapshot),
-    row(PATCH, "snapshots/{snapshotId}", v1_0, UpdateSnapshot),
-    row(DELETE, "snapshots/{snapshotId}", v1_0, DeleteSnapshot),
-    row(POST, "snapshots/{snapshotId}/apply", v1_0, ApplySnapshot),
+    row(GET, "snapshots", snapshots, ListSnapshots),
+    row(POST, "snapshots", snapshots, TakeSnapshot),
+    row(GET, "snapshots/{snapshotId}", snapshots, GetSnapshot),
+    row(PATCH, "snapshots/{snapshotId}", snapshots, UpdateSnapshot),
+    row(DELETE, "snapshots/{snapshotId}", snapshots, DeleteSnapshot),
+    row(POST, "snapshots/{snapshotId}/apply", snapshots, ApplySnapshot),
     // Liveness from v1.2 on. Liveness-with-verify sessions are created
     // from a form only.
     row(POST, "detectLiveness-sessions", liveness, CreateSession(Liveness))

@@ -13,7 +13,7 @@ use crate::rules::Verdict;
 
 /// v1.0's `NameAndUserDataContract` does not require `name`; later versions do.
 fn name_required(version: ApiVersion) -> bool {
-    version != ApiVersion::V1_0
+    version.requires_collection_name()
 }
 
 /// `PUT` of a face list, large face list, person group or large person group.

@@ -56,7 +56,7 @@ fn check_scope(version: ApiVersion, body: &Object<'_>) -> Verdict {
     let large_group = body.has("largePersonGroupId");
     let dynamic_group = body.has("dynamicPersonGroupId");
     let person_ids = body.has("personIds");
-    if version == ApiVersion::V1_0 {
+    if !version.has_scopes_beyond_groups() {
         if dynamic_group || person_ids {
             // Whether the v1.0 endpoint also serves the newer scopes is not
             // documented: let the service decide.

@@ -104,7 +104,7 @@ pub(crate) fn check_create_session(
     let (model_field, models) = model_field(version);
     let model = body.enum_text(model_field)?;
     // The form of v1.3-preview.1 has none of the new fields but the attempts.
-    if version >= ApiVersion::V1_3Preview1 && encoding == Encoding::Json {
+    if version.has_liveness_settings() && encoding == Encoding::Json {
         check_v1_3_fields(body)?;
     }
 
@@ -166,7 +166,7 @@ pub(crate) fn check_create_session_form(
             .ok_or(Rejection::Shape)?;
         let fields = Object::from_fields(fields);
         check_create_session(version, Encoding::FormFields, &fields)?;
-        if version >= ApiVersion::V1_3Preview1 {
+        if version.has_liveness_settings() {
             // The form field has its bounds as keywords, unlike the JSON field.
             let attempts = fields.int("numberOfClientAttemptsAllowed")?;
             if attempts.is_some_and(|n| !CLIENT_ATTEMPTS.contains(&n)) {

@@ -25,7 +25,7 @@ pub(crate) fn check_verify(version: ApiVersion, body: &Object<'_>) -> Verdict {
     let large_group = body.str("largePersonGroupId")?.is_some();
     // v1.0 verifies against a group only; later versions also against a
     // Person Directory person (no group at all).
-    if version == ApiVersion::V1_0 && !group && !large_group {
+    if !version.has_scopes_beyond_groups() && !group && !large_group {
         return Err(Shape.into());
     }
     check_body_collection_id(body, "personGroupId", catalogue::PERSON_GROUP_ID_INVALID)?;

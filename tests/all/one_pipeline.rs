@@ -294,10 +294,7 @@ type Verdicts = Arc<Mutex<Vec<(Option<Source>, Outcome)>>>;
 
 /// The full stack, as the proxy builds it: a rate that never makes anyone
 /// wait but a 429 pause does, longer than the longest wait.
-fn stack(
-    report_only: bool,
-    verdicts: &Verdicts,
-) -> PreflightLayer {
+fn stack(report_only: bool, verdicts: &Verdicts) -> PreflightLayer {
     let verdicts = Arc::clone(verdicts);
     PreflightLayer::new()
         .report_only(report_only)
