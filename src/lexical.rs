@@ -1,6 +1,6 @@
-//! Lexical checks shared by the JSON view and the rules: how the service's
-//! .NET readers read scalars written as text, and GUIDs in every form they
-//! take. A leaf: it imports nothing of the crate.
+//! Lexical checks shared by the JSON view, the rules and the facts: how the
+//! service's .NET readers read scalars written as text, GUIDs in every form
+//! they take, and model names. A leaf: it imports nothing of the crate.
 
 /// An integer as .NET's `int.Parse` reads it: optional surrounding
 /// whitespace and sign.
@@ -37,6 +37,50 @@ pub(crate) fn is_guid(s: &str) -> bool {
     <&[u8; 32]>::try_from(inner).is_ok_and(|digits| matches_pattern(digits, &[HEX; 32]))
 }
 
+/// The 128 bits of a GUID in any form [`is_guid`] takes (but the rare
+/// hexadecimal struct form): the key of one faceId however it is spelled.
+pub(crate) fn guid_value(s: &str) -> Option<u128> {
+    if !is_guid(s) {
+        return None;
+    }
+    let mut value: u128 = 0;
+    let mut digits = 0;
+    for byte in s.bytes().filter(u8::is_ascii_hexdigit) {
+        let digit = char::from(byte).to_digit(16)?;
+        value = (value << 4) | u128::from(digit);
+        digits += 1;
+    }
+    (digits == 32).then_some(value)
+}
+
+/// The number of a documented recognition model (`recognition_01`…`04`),
+/// compared without regard to case.
+pub(crate) fn recognition_model_number(name: &str) -> Option<u8> {
+    numbered_model(name, "recognition_0", b'1'..=b'4')
+}
+
+/// A documented recognition model name, compared without regard to case.
+pub(crate) fn is_recognition_model(name: &str) -> bool {
+    recognition_model_number(name).is_some()
+}
+
+/// A documented detection model name, compared without regard to case.
+pub(crate) fn is_detection_model(name: &str) -> bool {
+    numbered_model(name, "detection_0", b'1'..=b'3').is_some()
+}
+
+/// The digit of `{prefix}{digit}` without regard to ASCII case, the digit
+/// in `digits`: the model names of every version.
+fn numbered_model(name: &str, prefix: &str, digits: std::ops::RangeInclusive<u8>) -> Option<u8> {
+    let (head, digit) = name.split_at_checked(prefix.len())?;
+    match digit.as_bytes() {
+        [digit] if head.eq_ignore_ascii_case(prefix) && digits.contains(digit) => {
+            Some(digit - b'0')
+        }
+        _ => None,
+    }
+}
+
 /// 8-4-4-4-12 hex digits, the form every client sends.
 pub(crate) fn is_canonical_guid(bytes: &[u8; 36]) -> bool {
     matches_pattern(bytes, &HYPHENATED)
@@ -68,6 +112,45 @@ fn matches_pattern<const N: usize>(bytes: &[u8; N], pattern: &[u8; N]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn model_names() {
+        for good in ["recognition_01", "RECOGNITION_04", "Recognition_03"] {
+            assert!(is_recognition_model(good), "{good}");
+        }
+        assert_eq!(recognition_model_number("Recognition_04"), Some(4));
+        for bad in [
+            "recognition_05",
+            "recognition_00",
+            "recognition_1",
+            "recognition_010",
+            "",
+            "recognitio_01",
+            "recognition_0é",
+        ] {
+            assert!(!is_recognition_model(bad), "{bad}");
+        }
+        assert!(is_detection_model("Detection_03"));
+        assert!(!is_detection_model("detection_04"));
+    }
+
+    #[test]
+    fn guid_values_ignore_the_form() {
+        let canonical = guid_value("c5c24a82-6845-4031-9d5d-978df9175426");
+        assert_eq!(canonical, Some(0xc5c24a82_6845_4031_9d5d_978df9175426));
+        for other in [
+            "{C5C24A82-6845-4031-9D5D-978DF9175426}",
+            "(c5c24a82-6845-4031-9d5d-978df9175426)",
+            "c5c24a8268454031 9d5d978df9175426"
+                .replace(' ', "")
+                .as_str(),
+            " c5c24a82-6845-4031-9d5d-978df9175426 ",
+        ] {
+            assert_eq!(guid_value(other), canonical, "{other}");
+        }
+        assert_eq!(guid_value("not-a-guid"), None);
+        assert_eq!(guid_value("{0x1,0x2}"), None);
+    }
 
     #[test]
     fn ints_parse_like_dotnet() {

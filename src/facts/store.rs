@@ -32,19 +32,10 @@ impl Model {
     /// The default of every version.
     pub(crate) const DEFAULT: Model = Model(1);
 
+    /// A model name as the service reads it (surrounding whitespace
+    /// ignored); `None` for anything else, which teaches nothing.
     pub(crate) fn parse(name: &str) -> Option<Model> {
-        let name = name.trim();
-        let digits = name
-            .get(..12)
-            .filter(|prefix| prefix.eq_ignore_ascii_case("recognition_"))
-            .and_then(|_| name.get(12..))?;
-        match digits {
-            "01" => Some(Model(1)),
-            "02" => Some(Model(2)),
-            "03" => Some(Model(3)),
-            "04" => Some(Model(4)),
-            _ => None,
-        }
+        crate::lexical::recognition_model_number(name.trim()).map(Model)
     }
 }
 
@@ -59,20 +50,7 @@ pub(crate) struct FaceFact {
 
 /// A faceId in any .NET form, as a number.
 pub(crate) fn face_key(id: &str) -> Option<u128> {
-    let id = id.trim();
-    let inner = id
-        .strip_prefix('{')
-        .and_then(|s| s.strip_suffix('}'))
-        .or_else(|| id.strip_prefix('(').and_then(|s| s.strip_suffix(')')))
-        .unwrap_or(id);
-    let mut value: u128 = 0;
-    let mut digits = 0;
-    for byte in inner.bytes().filter(|b| *b != b'-') {
-        let digit = char::from(byte).to_digit(16)?;
-        value = value.checked_mul(16)? | u128::from(digit);
-        digits += 1;
-    }
-    (digits == 32).then_some(value)
+    crate::lexical::guid_value(id)
 }
 
 /// Resources are few: each gets a number, so that a fact's key is small

@@ -4,7 +4,7 @@
 use crate::catalogue::{self, Entry};
 use crate::json::{Object, Shape};
 pub(crate) use crate::lexical::parse_int;
-use crate::rules::ids::is_guid;
+pub(crate) use crate::lexical::{is_detection_model, is_guid, is_recognition_model};
 use crate::rules::query::Query;
 use crate::rules::Verdict;
 
@@ -21,27 +21,6 @@ const MAX_START_LEN: usize = 64;
 /// service's UTF-16 count, keeps the check from rejecting what it accepts.
 pub(crate) fn longer_than(s: &str, max: usize) -> bool {
     s.len() > max && s.chars().count() > max
-}
-
-/// A documented recognition model name, compared without regard to case.
-pub(crate) fn is_recognition_model(name: &str) -> bool {
-    numbered_model(name, "recognition_0", b'1'..=b'4')
-}
-
-/// A documented detection model name, compared without regard to case.
-pub(crate) fn is_detection_model(name: &str) -> bool {
-    numbered_model(name, "detection_0", b'1'..=b'3')
-}
-
-/// `{prefix}{digit}` without regard to ASCII case, the digit in `digits`:
-/// the model names of every version (`recognition_01`…`04`,
-/// `detection_01`…`03`).
-fn numbered_model(name: &str, prefix: &str, digits: std::ops::RangeInclusive<u8>) -> bool {
-    name.len() == prefix.len() + 1
-        && name
-            .get(..prefix.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
-        && name.as_bytes().last().is_some_and(|d| digits.contains(d))
 }
 
 /// `name`, `userData` and `recognitionModel` of a create or update body.
@@ -133,25 +112,6 @@ pub(crate) fn top_in_range(query: &Query<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn model_names() {
-        for good in ["recognition_01", "RECOGNITION_04", "Recognition_03"] {
-            assert!(is_recognition_model(good), "{good}");
-        }
-        for bad in [
-            "recognition_05",
-            "recognition_00",
-            "recognition_1",
-            "recognition_010",
-            "",
-            "recognitio_01",
-        ] {
-            assert!(!is_recognition_model(bad), "{bad}");
-        }
-        assert!(is_detection_model("Detection_03"));
-        assert!(!is_detection_model("detection_04"));
-    }
 
     #[test]
     fn lengths_count_characters() {

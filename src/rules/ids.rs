@@ -73,7 +73,7 @@ pub(crate) fn check_path_ids(matched: &Matched<'_>) -> Result<(), Entry> {
         }
     }
     if let Some(model) = route.recognition_model {
-        if !segment_is(model, super::fields::is_recognition_model) {
+        if !segment_is(model, crate::lexical::is_recognition_model) {
             return Err(catalogue::RECOGNITION_MODEL_INVALID);
         }
     }
