@@ -31,7 +31,7 @@ use reqwest::ResponseBuilderExt;
 use tower_service::Service;
 
 use crate::error::FaceApiError;
-use crate::pipeline::{take_ready, BoxError, Head, Next, Pipeline, Sent, Settled};
+use crate::pipeline::{take_ready, BoxError, Head, Next, Origin, Pipeline, Sent, Settled};
 use crate::tap::{Tap, TappedBody};
 use crate::Preflight;
 
@@ -52,9 +52,11 @@ where
     let url = request.url();
     let mut ticket = pipeline.start(Head {
         method: request.method(),
-        scheme: Some(url.scheme()),
-        host: url.host_str(),
-        port: url.port(),
+        origin: Origin::Parts {
+            scheme: Some(url.scheme()),
+            host: url.host_str(),
+            port: url.port(),
+        },
         path: url.path(),
         query: url.query(),
         headers: request.headers(),

@@ -82,9 +82,7 @@ impl fmt::Debug for Pipeline {
 #[derive(Clone, Copy)]
 pub(crate) struct Head<'a> {
     pub(crate) method: &'a Method,
-    pub(crate) scheme: Option<&'a str>,
-    pub(crate) host: Option<&'a str>,
-    pub(crate) port: Option<u16>,
+    pub(crate) origin: Origin<'a>,
     pub(crate) path: &'a str,
     pub(crate) query: Option<&'a str>,
     pub(crate) headers: &'a HeaderMap,
@@ -102,12 +100,31 @@ impl<'a> Head<'a> {
     ) -> Self {
         Self {
             method,
-            scheme: uri.scheme_str(),
-            host: uri.host(),
-            port: uri.port_u16(),
+            origin: Origin::Uri(uri),
             path: uri.path(),
             query: uri.query(),
             headers,
+        }
+    }
+}
+
+/// Where a request goes: read only when a stateful judge needs the resource
+/// (splitting an `http::Uri`'s authority costs more than routing).
+#[derive(Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    Uri(&'a http::Uri),
+    Parts {
+        scheme: Option<&'a str>,
+        host: Option<&'a str>,
+        port: Option<u16>,
+    },
+}
+
+impl<'a> Origin<'a> {
+    fn parts(self) -> (Option<&'a str>, Option<&'a str>, Option<u16>) {
+        match self {
+            Origin::Uri(uri) => (uri.scheme_str(), uri.host(), uri.port_u16()),
+            Origin::Parts { scheme, host, port } => (scheme, host, port),
         }
     }
 }
@@ -440,8 +457,9 @@ impl Pipeline {
 /// dot, the scheme's default port left out) and the gateway's path prefix.
 /// `None` when the request names no host.
 pub(crate) fn resource_key(head: &Head<'_>, prefix: Option<&str>) -> Option<Arc<str>> {
-    let (scheme, host, port) = match head.host {
-        Some(host) => (head.scheme.unwrap_or("https"), host.to_owned(), head.port),
+    let (scheme, host, port) = head.origin.parts();
+    let (scheme, host, port) = match host {
+        Some(host) => (scheme.unwrap_or("https"), host.to_owned(), port),
         None => {
             let host = head.headers.get(http::header::HOST)?.to_str().ok()?;
             let authority: http::uri::Authority = host.parse().ok()?;
