@@ -39,6 +39,7 @@ pub(crate) fn is_guid(s: &str) -> bool {
 
 /// The 128 bits of a GUID in any form [`is_guid`] takes (but the rare
 /// hexadecimal struct form): the key of one faceId however it is spelled.
+#[cfg_attr(not(feature = "facts"), allow(dead_code))]
 pub(crate) fn guid_value(s: &str) -> Option<u128> {
     if !is_guid(s) {
         return None;
@@ -55,6 +56,7 @@ pub(crate) fn guid_value(s: &str) -> Option<u128> {
 
 /// The number of a documented recognition model (`recognition_01`…`04`),
 /// compared without regard to case.
+#[cfg_attr(not(feature = "facts"), allow(dead_code))]
 pub(crate) fn recognition_model_number(name: &str) -> Option<u8> {
     numbered_model(name, "recognition_0", b'1'..=b'4')
 }

@@ -14,7 +14,7 @@ use super::store::{self, face_key, field, FaceFact, Model, References, SCOPES};
 use super::{Facts, Knowledge, DEFAULT_FACE_ID_LIFETIME};
 use crate::error::{FaceApiError, Source};
 use crate::judge::{Answer, Judge, Opened, Routed};
-use crate::router::{Collection, Operation};
+use crate::router::{Collection, Operation, Roles};
 use crate::rules::query::Query;
 use crate::tap::Tap;
 
@@ -26,6 +26,7 @@ const ANSWER_LIMIT: usize = 1024 * 1024;
 pub(crate) struct Case {
     resource: Arc<str>,
     operation: Operation,
+    roles: Roles,
     /// The collection in the path, for the four kinds with models.
     path_collection: Option<(Collection, String)>,
     /// Detect: the model and lifetime of the faceIds it will return.
@@ -47,20 +48,9 @@ impl Case {
     fn open(request: &Routed<'_>) -> Option<Self> {
         let (matched, resource) = (request.matched?, request.resource?);
         let route = &matched.route;
-        use Operation::*;
-        let relevant = matches!(
-            route.operation,
-            Detect
-                | Identify
-                | Verify
-                | FindSimilar
-                | Group
-                | CreateCollection(_)
-                | GetCollection(_)
-                | ListCollections(_)
-                | DeleteCollection(_)
-        ) || route.collection_id.is_some();
-        if !relevant {
+        let roles = route.operation.roles();
+        // Any collection in the path: its "…NotFound" answer forgets it.
+        if !roles.concerns_facts() && route.collection_id.is_none() {
             return None;
         }
         let query = Query::parse(request.query);
@@ -72,7 +62,7 @@ impl Case {
                 let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
                 (kind, id.into_owned())
             });
-        let detect = (route.operation == Detect).then(|| {
+        let detect = roles.teaches_face_ids.then(|| {
             let model = query
                 .get("recognitionModel")
                 .and_then(|m| Model::parse(&m))
@@ -87,6 +77,7 @@ impl Case {
         Some(Self {
             resource: Arc::clone(resource),
             operation: route.operation,
+            roles,
             path_collection,
             detect,
             returns_model: query.flag("returnRecognitionModel") == Some(true),
@@ -96,9 +87,8 @@ impl Case {
     }
 
     fn reads_body(&self) -> bool {
-        use Operation::*;
-        matches!(self.operation, Identify | Verify | FindSimilar | Group)
-            || matches!(self.operation, CreateCollection(kind) if has_model(kind))
+        // `path_collection` holds only the kinds with models.
+        self.roles.refers.is_some() || (self.roles.teaches_model && self.path_collection.is_some())
     }
 
     /// Reads what the body says.
@@ -106,13 +96,13 @@ impl Case {
         let Ok(value) = serde_json::from_slice::<Value>(body) else {
             return;
         };
-        if let Operation::CreateCollection(_) = self.operation {
+        if self.roles.teaches_model {
             self.created_model = match field(&value, "recognitionModel") {
                 None => Some(Model::DEFAULT),
                 Some(model) => model.as_str().and_then(Model::parse),
             };
-        } else {
-            self.references = store::references(self.operation, &value);
+        } else if let Some(refers) = self.roles.refers {
+            self.references = store::references(refers, &value);
         }
     }
 }
@@ -171,7 +161,6 @@ impl Knowledge {
             redis.fill(&self.store, resource, references).await;
         }
         let verdict = store::judge(
-            case.operation,
             references,
             |id| self.store.face(resource, id),
             |kind, id| self.store.collection(resource, kind, id),
@@ -183,11 +172,11 @@ impl Knowledge {
     /// Learns from an answer's head; returns the tap that learns from its
     /// body when the body holds the facts.
     fn learn(self: &Arc<Self>, exchange: Case, status: StatusCode) -> Option<Tap> {
-        use Operation::*;
         let received = Instant::now();
+        let roles = exchange.roles;
         if status.is_success() {
-            match (exchange.operation, &exchange.path_collection) {
-                (Detect, _) => {
+            match &exchange.path_collection {
+                _ if roles.teaches_face_ids => {
                     let (model, lifetime) = exchange.detect?;
                     let knowledge = Arc::clone(self);
                     let resource = exchange.resource;
@@ -197,15 +186,15 @@ impl Knowledge {
                         }
                     }));
                 }
-                (CreateCollection(_), Some((kind, id))) => {
+                Some((kind, id)) if roles.teaches_model => {
                     if let Some(model) = exchange.created_model {
                         self.learn_collection(&exchange.resource, *kind, id, model);
                     }
                 }
-                (DeleteCollection(_), Some((kind, id))) => {
+                Some((kind, id)) if roles.forgets_collection => {
                     self.forget_collection(&exchange.resource, *kind, id);
                 }
-                (GetCollection(_) | ListCollections(_), _) if exchange.returns_model => {
+                _ if roles.shows_models && exchange.returns_model => {
                     let knowledge = Arc::clone(self);
                     return Some(Tap::new(ANSWER_LIMIT, move |body| {
                         if let Some(body) = body {

@@ -16,9 +16,9 @@ use moka::Expiry;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::catalogue;
+use crate::catalogue::{self, Entry};
 use crate::error::FaceApiError;
-use crate::router::Collection;
+use crate::router::{Collection, FaceReferences};
 
 /// How long a fact outlives its deadline before it is evicted, so that a
 /// request shortly after expiry is still answered "Face is not found.".
@@ -176,20 +176,24 @@ pub(crate) struct References {
     pub(crate) faces: Vec<u128>,
     /// Collections named in the body.
     pub(crate) collections: Vec<(Collection, String)>,
+    /// The answer to an expired probe, where one is documented.
+    pub(crate) expired: Option<Entry>,
 }
 
 /// Which faceIds and collections a recognition body refers to.
-pub(crate) fn references(operation: crate::router::Operation, body: &Value) -> References {
-    use crate::router::Operation::*;
-    let ids = |name: &str| -> Vec<u128> {
-        match field(body, name) {
-            Some(Value::String(id)) => face_key(id).into_iter().collect(),
-            Some(Value::Array(ids)) => ids
-                .iter()
-                .filter_map(|id| id.as_str().and_then(face_key))
-                .collect(),
-            _ => Vec::new(),
+pub(crate) fn references(refers: FaceReferences, body: &Value) -> References {
+    let ids = |names: &[&str]| -> Vec<u128> {
+        let mut ids = Vec::new();
+        for name in names {
+            match field(body, name) {
+                Some(Value::String(id)) => ids.extend(face_key(id)),
+                Some(Value::Array(items)) => {
+                    ids.extend(items.iter().filter_map(|id| id.as_str().and_then(face_key)))
+                }
+                _ => {}
+            }
         }
+        ids
     };
     let collections = SCOPES
         .iter()
@@ -198,55 +202,38 @@ pub(crate) fn references(operation: crate::router::Operation, body: &Value) -> R
             _ => None,
         })
         .collect();
-    let mut references = References {
+    let probes = ids(refers.probes);
+    let faces = [probes.clone(), ids(refers.candidates)].concat();
+    References {
+        probes,
+        faces,
         collections,
-        ..References::default()
-    };
-    match operation {
-        Identify => {
-            references.probes = ids("faceIds");
-            references.faces = references.probes.clone();
-        }
-        Verify => {
-            references.probes = [ids("faceId"), ids("faceId1"), ids("faceId2")].concat();
-            references.faces = references.probes.clone();
-        }
-        FindSimilar => {
-            references.probes = ids("faceId");
-            references.faces = [references.probes.clone(), ids("faceIds")].concat();
-        }
-        Group => references.faces = ids("faceIds"),
-        _ => {}
+        expired: refers.expired,
     }
-    references
 }
 
 /// The certain verdict on a recognition request, if any: an expired
 /// faceId, or two known recognition models that differ.
 pub(crate) fn judge(
-    operation: crate::router::Operation,
     references: &References,
     face: impl Fn(u128) -> Option<FaceFact>,
     collection: impl Fn(Collection, &str) -> Option<Model>,
     now: Instant,
 ) -> Option<FaceApiError> {
-    use crate::router::Operation::*;
-    let not_found = match operation {
-        Verify => catalogue::VERIFY_FACE_NOT_FOUND,
-        _ => catalogue::FACE_NOT_FOUND,
-    };
     let known: Vec<(u128, FaceFact)> = references
         .faces
         .iter()
         .filter_map(|id| face(*id).map(|fact| (*id, fact)))
         .collect();
-    // Group has no documented answer for a face it cannot find.
-    if operation != Group
-        && known
+    // Where no answer is documented for a face the service cannot find
+    // (group), an expired face is left to the service.
+    if let Some(expired) = references.expired {
+        if known
             .iter()
             .any(|(id, fact)| now >= fact.expires_at && references.probes.contains(id))
-    {
-        return Some(not_found.into());
+        {
+            return Some(expired.into());
+        }
     }
     let mut models = known.iter().map(|(_, fact)| fact.model).chain(
         references

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::router::{Matched, Operation};
+use crate::router::Matched;
 
 /// Entries kept before the dead ones are swept out.
 const SWEEP_AT: usize = 1024;
@@ -46,10 +46,7 @@ impl Targets {
 /// delete-face request, with `resource` in front. `None` for everything else.
 pub(crate) fn conflict_target(resource: &str, matched: &Matched<'_>) -> Option<String> {
     let route = &matched.route;
-    if !matches!(
-        route.operation,
-        Operation::AddFace(_) | Operation::DeleteFace(_)
-    ) {
+    if !route.operation.roles().write_turn {
         return None;
     }
     // The same list or person under any API version, any letter case: a

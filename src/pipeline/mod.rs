@@ -113,6 +113,7 @@ impl<'a> Head<'a> {
 #[derive(Clone, Copy)]
 pub(crate) enum Origin<'a> {
     Uri(&'a http::Uri),
+    #[cfg_attr(not(feature = "reqwest"), allow(dead_code))]
     Parts {
         scheme: Option<&'a str>,
         host: Option<&'a str>,

@@ -22,8 +22,13 @@ use std::sync::LazyLock;
 
 use http::Method;
 
+// What the stateful judges (features `facts`, `pace`) read.
+#[cfg_attr(not(any(feature = "facts", feature = "pace")), allow(dead_code))]
+mod roles;
 pub(crate) mod table;
 
+#[cfg(feature = "facts")]
+pub(crate) use self::roles::{FaceReferences, Roles};
 use self::table::{Row, Segment, ROWS};
 
 /// The Face API versions this crate knows, oldest first.
