@@ -10,7 +10,7 @@ use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::store::{self, face_key, field, FaceFact, Model, References, SCOPES};
+use super::store::{self, face_key, field, FaceFact, Field, Model, References, SCOPES};
 use super::{Facts, Knowledge, DEFAULT_FACE_ID_LIFETIME};
 use crate::error::{FaceApiError, Source};
 use crate::judge::{Answer, Judge, Opened, Routed};
@@ -21,6 +21,9 @@ use crate::tap::Tap;
 /// The most of an answer read to learn from it (a detect answer of 100
 /// faces with landmarks and attributes is under 300 KB).
 const ANSWER_LIMIT: usize = 1024 * 1024;
+
+/// The documented range of `faceIdTimeToLive`, in seconds.
+const FACE_ID_LIFETIMES: std::ops::RangeInclusive<i64> = 60..=86_400;
 
 /// One request as far as facts go: the facts judge's case.
 pub(crate) struct Case {
@@ -67,9 +70,13 @@ impl Case {
                 .get("recognitionModel")
                 .and_then(|m| Model::parse(&m))
                 .unwrap_or(Model::DEFAULT);
+            // Only a lifetime the service documents (60 to 86,400 s) is
+            // trusted; any other value the service may read its own way,
+            // so the face counts as kept for the longest it could be.
             let lifetime = query
                 .get("faceIdTimeToLive")
                 .and_then(|t| crate::lexical::parse_int(&t))
+                .filter(|t| FACE_ID_LIFETIMES.contains(t))
                 .and_then(|t| u64::try_from(t).ok())
                 .map_or(DEFAULT_FACE_ID_LIFETIME, Duration::from_secs);
             (model, lifetime)
@@ -98,8 +105,9 @@ impl Case {
         };
         if self.roles.teaches_model {
             self.created_model = match field(&value, "recognitionModel") {
-                None => Some(Model::DEFAULT),
-                Some(model) => model.as_str().and_then(Model::parse),
+                Field::Absent => Some(Model::DEFAULT),
+                Field::One(model) => model.as_str().and_then(Model::parse),
+                Field::Ambiguous => None,
             };
         } else if let Some(refers) = self.roles.refers {
             self.references = store::references(refers, &value);

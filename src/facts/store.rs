@@ -56,6 +56,10 @@ pub(crate) fn face_key(id: &str) -> Option<u128> {
 /// Resources are few: each gets a number, so that a fact's key is small
 /// and cheap to hash.
 type ResourceId = u32;
+
+/// The most resources (scheme, host and gateway prefix) one process keeps
+/// facts for: a proxy's clients name whatever prefix they like.
+const MAX_RESOURCES: usize = 4096;
 type FaceKey = (ResourceId, u128);
 type CollectionKey = (ResourceId, Collection, Box<str>);
 
@@ -91,16 +95,26 @@ impl Store {
         }
     }
 
-    /// The number of a resource (a poisoned lock makes every resource
-    /// unknown: `None`, so nothing is learned or judged).
+    /// The number of a resource, given one on the first fact learned about
+    /// it; past [`MAX_RESOURCES`] a new resource learns nothing (a poisoned
+    /// lock makes every resource unknown: nothing is learned or judged).
     fn resource(&self, resource: &Arc<str>) -> Option<ResourceId> {
         let mut resources = self.resources.lock().ok()?;
         if let Some(id) = resources.get(resource) {
             return Some(*id);
         }
+        if resources.len() >= MAX_RESOURCES {
+            return None;
+        }
         let id = ResourceId::try_from(resources.len()).ok()?;
         resources.insert(Arc::clone(resource), id);
         Some(id)
+    }
+
+    /// The number of a resource this process has learned about; a lookup
+    /// never makes one.
+    fn known_resource(&self, resource: &Arc<str>) -> Option<ResourceId> {
+        self.resources.lock().ok()?.get(resource).copied()
     }
 
     pub(crate) fn learn_face(&self, resource: &Arc<str>, id: u128, fact: FaceFact) {
@@ -110,7 +124,7 @@ impl Store {
     }
 
     pub(crate) fn face(&self, resource: &Arc<str>, id: u128) -> Option<FaceFact> {
-        self.faces.get(&(self.resource(resource)?, id))
+        self.faces.get(&(self.known_resource(resource)?, id))
     }
 
     pub(crate) fn learn_collection(
@@ -126,7 +140,7 @@ impl Store {
     }
 
     pub(crate) fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str) {
-        if let Some(resource) = self.resource(resource) {
+        if let Some(resource) = self.known_resource(resource) {
             self.collections.invalidate(&(resource, kind, id.into()));
         }
     }
@@ -138,7 +152,7 @@ impl Store {
         id: &str,
     ) -> Option<Model> {
         self.collections
-            .get(&(self.resource(resource)?, kind, id.into()))
+            .get(&(self.known_resource(resource)?, kind, id.into()))
     }
 
     /// Entries held now (after pending evictions), for the memory figures.
@@ -148,14 +162,40 @@ impl Store {
     }
 }
 
-/// A field of a JSON object, by name without regard to ASCII case.
-pub(crate) fn field<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
-    object
-        .as_object()?
+/// A field of a JSON object, looked up as the service binds it: by name
+/// without regard to ASCII case.
+pub(crate) enum Field<'a> {
+    Absent,
+    One(&'a Value),
+    /// Several names differing only in case: the service binds the last in
+    /// the document, but a `Value` keeps its keys sorted, so which one is
+    /// not known here — nothing is learned from it.
+    Ambiguous,
+}
+
+impl<'a> Field<'a> {
+    pub(crate) fn one(self) -> Option<&'a Value> {
+        match self {
+            Field::One(value) => Some(value),
+            Field::Absent | Field::Ambiguous => None,
+        }
+    }
+}
+
+pub(crate) fn field<'a>(object: &'a Value, name: &str) -> Field<'a> {
+    let Some(object) = object.as_object() else {
+        return Field::Absent;
+    };
+    let mut found = object
         .iter()
-        .rev()
-        .find(|(key, value)| key.eq_ignore_ascii_case(name) && !value.is_null())
-        .map(|(_, value)| value)
+        .filter(|(key, _)| key.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value);
+    match (found.next(), found.next()) {
+        (None, _) => Field::Absent,
+        (Some(value), None) if value.is_null() => Field::Absent,
+        (Some(value), None) => Field::One(value),
+        (Some(_), Some(_)) => Field::Ambiguous,
+    }
 }
 
 /// The collection scope fields of recognition bodies.
@@ -185,7 +225,7 @@ pub(crate) fn references(refers: FaceReferences, body: &Value) -> References {
     let ids = |names: &[&str]| -> Vec<u128> {
         let mut ids = Vec::new();
         for name in names {
-            match field(body, name) {
+            match field(body, name).one() {
                 Some(Value::String(id)) => ids.extend(face_key(id)),
                 Some(Value::Array(items)) => {
                     ids.extend(items.iter().filter_map(|id| id.as_str().and_then(face_key)))
@@ -195,9 +235,16 @@ pub(crate) fn references(refers: FaceReferences, body: &Value) -> References {
         }
         ids
     };
+    // Only the scope fields the operation reads: the service ignores the
+    // others, so their models decide nothing.
+    let face_to_face = refers
+        .face_to_face
+        .iter()
+        .any(|name| !matches!(field(body, name), Field::Absent));
     let collections = SCOPES
         .iter()
-        .filter_map(|(name, kind)| match field(body, name) {
+        .filter(|(name, _)| !face_to_face && refers.collections.contains(name))
+        .filter_map(|(name, kind)| match field(body, name).one() {
             Some(Value::String(id)) => Some((*kind, id.clone())),
             _ => None,
         })
@@ -235,12 +282,17 @@ pub(crate) fn judge(
             return Some(expired.into());
         }
     }
-    let mut models = known.iter().map(|(_, fact)| fact.model).chain(
-        references
-            .collections
-            .iter()
-            .filter_map(|(kind, id)| collection(*kind, id)),
-    );
+    // An expired face decides nothing more: the service no longer holds it.
+    let mut models = known
+        .iter()
+        .filter(|(_, fact)| now < fact.expires_at)
+        .map(|(_, fact)| fact.model)
+        .chain(
+            references
+                .collections
+                .iter()
+                .filter_map(|(kind, id)| collection(*kind, id)),
+        );
     let first = models.next()?;
     models
         .any(|model| model != first)
@@ -250,6 +302,29 @@ pub(crate) fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookups_never_make_a_resource_and_learning_is_bounded() {
+        let store = Store::new(1000);
+        let resources = || store.resources.lock().unwrap().len();
+        for i in 0..10_000 {
+            let resource: Arc<str> = format!("https://x/{i:0200}").into();
+            assert!(store.face(&resource, 7).is_none());
+            assert!(store
+                .collection(&resource, Collection::PersonGroup, "g")
+                .is_none());
+            store.forget_collection(&resource, Collection::PersonGroup, "g");
+        }
+        assert_eq!(resources(), 0);
+        for i in 0..MAX_RESOURCES + 10 {
+            let resource: Arc<str> = format!("https://x/{i}").into();
+            store.learn_collection(&resource, Collection::PersonGroup, "g", Model::DEFAULT);
+        }
+        assert_eq!(resources(), MAX_RESOURCES);
+        // Past the bound a resource is unknown, so nothing is judged from it.
+        let late: Arc<str> = format!("https://x/{}", MAX_RESOURCES + 1).into();
+        assert_eq!(store.collection(&late, Collection::PersonGroup, "g"), None);
+    }
 
     #[test]
     fn models_and_face_keys() {

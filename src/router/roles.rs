@@ -35,6 +35,11 @@ pub(crate) struct FaceReferences {
     pub(crate) probes: &'static [&'static str],
     /// Fields of further faceIds, compared by model only (candidates).
     pub(crate) candidates: &'static [&'static str],
+    /// The scope fields the operation reads (the service ignores others).
+    pub(crate) collections: &'static [&'static str],
+    /// Fields whose presence means the operation reads no scope (verify
+    /// face to face).
+    pub(crate) face_to_face: &'static [&'static str],
     /// The documented answer to an expired probe; `None` where none is
     /// documented (group), so an expired face is left to the service.
     pub(crate) expired: Option<Entry>,
@@ -61,20 +66,15 @@ const NONE: Roles = Roles {
     write_turn: false,
 };
 
-const fn refers(
-    probes: &'static [&'static str],
-    candidates: &'static [&'static str],
-    expired: Option<Entry>,
-) -> Roles {
+const fn refers(references: FaceReferences) -> Roles {
     Roles {
-        refers: Some(FaceReferences {
-            probes,
-            candidates,
-            expired,
-        }),
+        refers: Some(references),
         ..NONE
     }
 }
+
+const GROUPS: &[&str] = &["personGroupId", "largePersonGroupId"];
+const LISTS: &[&str] = &["faceListId", "largeFaceListId"];
 
 impl Operation {
     /// The operation's stateful roles.
@@ -85,14 +85,34 @@ impl Operation {
                 teaches_face_ids: true,
                 ..NONE
             },
-            Identify => refers(&["faceIds"], &[], Some(catalogue::FACE_NOT_FOUND)),
-            Verify => refers(
-                &["faceId", "faceId1", "faceId2"],
-                &[],
-                Some(catalogue::VERIFY_FACE_NOT_FOUND),
-            ),
-            FindSimilar => refers(&["faceId"], &["faceIds"], Some(catalogue::FACE_NOT_FOUND)),
-            Group => refers(&[], &["faceIds"], None),
+            Identify => refers(FaceReferences {
+                probes: &["faceIds"],
+                candidates: &[],
+                collections: GROUPS,
+                face_to_face: &[],
+                expired: Some(catalogue::FACE_NOT_FOUND),
+            }),
+            Verify => refers(FaceReferences {
+                probes: &["faceId", "faceId1", "faceId2"],
+                candidates: &[],
+                collections: GROUPS,
+                face_to_face: &["faceId1", "faceId2"],
+                expired: Some(catalogue::VERIFY_FACE_NOT_FOUND),
+            }),
+            FindSimilar => refers(FaceReferences {
+                probes: &["faceId"],
+                candidates: &["faceIds"],
+                collections: LISTS,
+                face_to_face: &[],
+                expired: Some(catalogue::FACE_NOT_FOUND),
+            }),
+            Group => refers(FaceReferences {
+                probes: &[],
+                candidates: &["faceIds"],
+                collections: &[],
+                face_to_face: &[],
+                expired: None,
+            }),
             CreateCollection(_) => Roles {
                 teaches_model: true,
                 ..NONE

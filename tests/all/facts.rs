@@ -66,7 +66,11 @@ impl StandIn {
         match (method.as_str(), &segments[3..]) {
             ("POST", ["detect"]) => {
                 let model = param("recognitionModel").unwrap_or("recognition_01".into());
-                let ttl: u64 = param("faceIdTimeToLive").map_or(86_400, |t| t.parse().unwrap());
+                // How the service reads an undocumented lifetime is not
+                // known: here, clamped to its documented range.
+                let ttl = param("faceIdTimeToLive")
+                    .map_or(86_400, |t| t.parse::<i64>().unwrap().clamp(60, 86_400));
+                let ttl = ttl.unsigned_abs();
                 let id = format!(
                     "c5c24a82-6845-4031-9d5d-{:012x}",
                     self.next.fetch_add(1, Ordering::SeqCst)
@@ -91,6 +95,7 @@ impl StandIn {
                     .insert(id.to_string(), model.to_owned());
                 (200, String::new())
             }
+            ("PUT", ["facelists", _]) => (200, String::new()),
             ("DELETE", ["persongroups", id]) => {
                 self.groups.lock().unwrap().remove(*id);
                 (200, String::new())
@@ -726,4 +731,118 @@ mod shared_through_redis {
         .await;
         assert!(started.elapsed() < Duration::from_secs(1));
     }
+}
+
+/// Issue #24, case 1: a lifetime outside the documented 60..86400 s is not
+/// the service's; the face counts as kept for the longest it could be.
+#[tokio::test(start_paused = true)]
+async fn an_undocumented_lifetime_is_not_trusted() {
+    let stand_in = StandIn::default();
+    let layer = Facts::new();
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json("/face/v1.2/persongroups/staff", r#"{"name":"staff"}"#),
+    )
+    .await;
+    for ttl in ["0", "30", "86401"] {
+        let face = detect(&layer, &stand_in, &format!("faceIdTimeToLive={ttl}")).await;
+        tokio::time::sleep(Duration::from_secs(61)).await;
+        assert_sent(&layer, &stand_in, identify(&face, "staff")).await;
+    }
+    // The longest lifetime still bounds it.
+    let face = detect(&layer, &stand_in, "faceIdTimeToLive=30").await;
+    tokio::time::sleep(Duration::from_secs(86_401)).await;
+    assert_local(
+        &layer,
+        &stand_in,
+        identify(&face, "staff"),
+        &catalogue::FACE_NOT_FOUND,
+    )
+    .await;
+}
+
+/// Issue #24, cases 2 and 5: an expired face's model, and scope fields the
+/// operation does not read, decide nothing.
+#[tokio::test(start_paused = true)]
+async fn only_what_the_operation_reads_and_the_service_holds_decides() {
+    let stand_in = StandIn::default();
+    let layer = Facts::new();
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json(
+            "/face/v1.2/persongroups/modern",
+            r#"{"name":"m","recognitionModel":"recognition_04"}"#,
+        ),
+    )
+    .await;
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json("/face/v1.2/facelists/legacy", r#"{"name":"l"}"#),
+    )
+    .await;
+    let old = detect(&layer, &stand_in, "faceIdTimeToLive=60").await;
+    let a = detect(&layer, &stand_in, "recognitionModel=recognition_04").await;
+    let b = detect(&layer, &stand_in, "recognitionModel=recognition_04").await;
+    // A face list on recognition_01 beside faces and a group on
+    // recognition_04: identify, group and verify face to face ignore it.
+    let requests = [
+        post_json(
+            "/face/v1.2/identify",
+            &json!({"faceIds": [a], "personGroupId": "modern", "faceListId": "legacy"}).to_string(),
+        ),
+        post_json(
+            "/face/v1.2/group",
+            &json!({"faceIds": [a, b], "faceListId": "legacy"}).to_string(),
+        ),
+        post_json(
+            "/face/v1.2/verify",
+            &json!({"faceId1": a, "faceId2": b, "personGroupId": "legacy"}).to_string(),
+        ),
+    ];
+    for request in requests {
+        assert_sent(&layer, &stand_in, request).await;
+    }
+    // The recognition_01 face expired: its model no longer counts.
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    let similar = json!({"faceId": a, "faceIds": [old, b]}).to_string();
+    assert_sent(
+        &layer,
+        &stand_in,
+        post_json("/face/v1.2/findsimilars", &similar),
+    )
+    .await;
+    let group = json!({"faceIds": [a, old]}).to_string();
+    assert_sent(&layer, &stand_in, post_json("/face/v1.2/group", &group)).await;
+    // What the operation does read still decides.
+    let similar = json!({"faceId": a, "faceListId": "legacy"}).to_string();
+    assert_local(
+        &layer,
+        &stand_in,
+        post_json("/face/v1.2/findsimilars", &similar),
+        &catalogue::RECOGNITION_MODEL_INCOMPATIBLE,
+    )
+    .await;
+}
+
+/// Issue #24, case 6: two spellings of `recognitionModel` in one create
+/// body teach nothing (the service binds the last in document order).
+#[tokio::test(start_paused = true)]
+async fn a_model_named_twice_teaches_nothing() {
+    let stand_in = StandIn::default();
+    let layer = Facts::new();
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json(
+            "/face/v1.2/persongroups/twice",
+            r#"{"name":"t","recognitionModel":"recognition_04","RecognitionModel":"recognition_01"}"#,
+        ),
+    )
+    .await;
+    let face = detect(&layer, &stand_in, "").await;
+    assert_sent(&layer, &stand_in, identify(&face, "twice")).await;
+    assert_eq!(layer.stats().snapshot().collections_learned, 0);
 }
