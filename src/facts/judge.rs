@@ -165,14 +165,15 @@ impl Knowledge {
         }
         let resource = &case.resource;
         #[cfg(feature = "redis")]
-        if let Some(redis) = &self.redis {
+        if let Some(redis) = self.redis() {
             redis.fill(&self.store, resource, references).await;
         }
+        let now = Instant::now();
         let verdict = store::judge(
             references,
             |id| self.store.face(resource, id),
-            |kind, id| self.store.collection(resource, kind, id),
-            Instant::now(),
+            |kind, id| self.store.collection(resource, kind, id, now),
+            now,
         )?;
         Some(verdict)
     }
@@ -196,17 +197,17 @@ impl Knowledge {
                 }
                 Some((kind, id)) if roles.teaches_model => {
                     if let Some(model) = exchange.created_model {
-                        self.learn_collection(&exchange.resource, *kind, id, model);
+                        self.learn_collection(&exchange.resource, *kind, id, model, received);
                     }
                 }
                 Some((kind, id)) if roles.forgets_collection => {
-                    self.forget_collection(&exchange.resource, *kind, id);
+                    self.forget_collection(&exchange.resource, *kind, id, received);
                 }
                 _ if roles.shows_models && exchange.returns_model => {
                     let knowledge = Arc::clone(self);
                     return Some(Tap::new(ANSWER_LIMIT, move |body| {
                         if let Some(body) = body {
-                            knowledge.learn_listing(&exchange, body);
+                            knowledge.learn_listing(&exchange, body, received);
                         }
                     }));
                 }
@@ -233,7 +234,7 @@ impl Knowledge {
                 .chain(&exchange.references.collections)
                 .filter(|(kind, _)| *kind == gone);
             for (kind, id) in named {
-                knowledge.forget_collection(&exchange.resource, *kind, id);
+                knowledge.forget_collection(&exchange.resource, *kind, id, received);
             }
         }))
     }
@@ -262,13 +263,13 @@ impl Knowledge {
                 .faces_learned
                 .fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "redis")]
-            if let Some(redis) = &self.redis {
+            if let Some(redis) = self.redis() {
                 redis.share_face(resource, id, fact);
             }
         }
     }
 
-    fn learn_listing(&self, exchange: &Case, body: &[u8]) {
+    fn learn_listing(&self, exchange: &Case, body: &[u8], received: Instant) {
         let Ok(value) = serde_json::from_slice::<Value>(body) else {
             return;
         };
@@ -278,7 +279,7 @@ impl Knowledge {
                 .and_then(Value::as_str)
                 .and_then(Model::parse)
             {
-                self.learn_collection(&exchange.resource, kind, id, model);
+                self.learn_collection(&exchange.resource, kind, id, model, received);
             }
         };
         match (&value, exchange.operation, &exchange.path_collection) {
@@ -303,23 +304,33 @@ impl Knowledge {
         }
     }
 
-    fn learn_collection(&self, resource: &Arc<str>, kind: Collection, id: &str, model: Model) {
-        self.store.learn_collection(resource, kind, id, model);
+    /// `confirmed_at`: when the answer that says so arrived (not when its
+    /// body was read), so that a late reader never overwrites a newer fact.
+    fn learn_collection(
+        &self,
+        resource: &Arc<str>,
+        kind: Collection,
+        id: &str,
+        model: Model,
+        confirmed_at: Instant,
+    ) {
+        self.store
+            .learn_collection(resource, kind, id, model, confirmed_at);
         self.stats
             .inner
             .collections_learned
             .fetch_add(1, Ordering::Relaxed);
         #[cfg(feature = "redis")]
-        if let Some(redis) = &self.redis {
-            redis.share_collection(resource, kind, id, Some(model));
+        if let Some(redis) = self.redis() {
+            redis.share_collection(resource, kind, id, Some(model), confirmed_at);
         }
     }
 
-    fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str) {
-        self.store.forget_collection(resource, kind, id);
+    fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str, at: Instant) {
+        self.store.forget_collection(resource, kind, id, at);
         #[cfg(feature = "redis")]
-        if let Some(redis) = &self.redis {
-            redis.share_collection(resource, kind, id, None);
+        if let Some(redis) = self.redis() {
+            redis.share_collection(resource, kind, id, None, at);
         }
     }
 }

@@ -102,7 +102,15 @@ struct Knowledge {
     store: Store,
     stats: FactsStats,
     #[cfg(feature = "redis")]
-    redis: Option<Arc<RedisFacts>>,
+    /// Shared by every clone, so that [`Facts::redis`] reaches them all.
+    redis: std::sync::RwLock<Option<Arc<RedisFacts>>>,
+}
+
+impl Knowledge {
+    #[cfg(feature = "redis")]
+    fn redis(&self) -> Option<Arc<RedisFacts>> {
+        self.redis.read().ok()?.clone()
+    }
 }
 
 impl fmt::Debug for Knowledge {
@@ -139,32 +147,33 @@ impl Facts {
                 store: Store::new(faces),
                 stats: FactsStats::default(),
                 #[cfg(feature = "redis")]
-                redis: None,
+                redis: std::sync::RwLock::new(None),
             }),
         }
     }
 
     /// Share the facts with every process that uses the same Redis server
-    /// (feature `redis`). Without Redis, the local facts decide.
+    /// (feature `redis`). Without Redis, the local facts decide. Every
+    /// clone of these facts (and every layer given one) uses it from now on.
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn redis(self, facts: RedisFacts) -> Self {
-        let redis = Some(Arc::new(facts));
-        match Arc::try_unwrap(self.knowledge) {
-            Ok(mut knowledge) => {
-                knowledge.redis = redis;
-                Self {
-                    knowledge: Arc::new(knowledge),
-                }
-            }
-            Err(shared) => Self {
-                knowledge: Arc::new(Knowledge {
-                    store: Store::new(1_000_000),
-                    stats: shared.stats.clone(),
-                    redis,
-                }),
-            },
+        if let Ok(mut redis) = self.knowledge.redis.write() {
+            *redis = Some(Arc::new(facts));
         }
+        self
+    }
+
+    /// How long a collection's recognition model is trusted after an
+    /// answer last confirmed it (60 s by default): any client holding the
+    /// key may delete and re-create the collection with another model
+    /// meanwhile, and within this bound a request may be answered from the
+    /// old model. Shorter is safer; zero never answers from a collection.
+    /// Every clone of these facts uses it from now on.
+    #[must_use]
+    pub fn collection_freshness(self, freshness: Duration) -> Self {
+        self.knowledge.store.set_freshness(freshness);
+        self
     }
 
     /// The counters of these facts and every clone of them.

@@ -2,11 +2,16 @@
 //! is judged correctly in every other.
 //!
 //! A faceId is stored with its recognition model and its deadline on the
-//! wall clock, under a key that Redis expires an hour after that deadline;
-//! a collection with its model. Facts read from Redis are judged with a
-//! minute of margin for the clocks of different machines. Writes go out in
-//! the background; reads are bounded by the link's timeout, and a Redis
-//! that cannot answer leaves the local facts to decide (`redis_link.rs`).
+//! wall clock, under a key that Redis expires an hour after that deadline,
+//! judged with a minute of margin for the clocks of different machines.
+//! A collection is stored with its model (or that it is gone) and the
+//! instant an answer said so, on the Redis server's own clock (`TIME`, in
+//! the scripts below), so every process measures the collection freshness
+//! bound on one clock; a write older than what is held is dropped there, so
+//! a late answer never overwrites a newer one. Writes go out in the
+//! background; reads are bounded by the link's timeout, and a Redis that
+//! cannot answer leaves the local facts to decide (`redis_link.rs`).
+//! Values that do not parse are ignored.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -22,6 +27,30 @@ const CLOCK_MARGIN: Duration = Duration::from_secs(60);
 /// How long a shared collection model is kept.
 const COLLECTION_TTL: Duration = Duration::from_secs(30 * 86_400);
 
+/// Stores `ARGV[1]` (a model number, or 0: gone) stamped with the server's
+/// time less `ARGV[2]` ms (the age of the answer when the write was sent),
+/// unless the key holds a later stamp; `ARGV[3]`: the key's lifetime, ms.
+const SHARE_COLLECTION: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = now - tonumber(ARGV[2])
+local held = redis.call('GET', KEYS[1])
+if held then
+  local held_at = tonumber(string.match(held, ':(%d+)$'))
+  if held_at and held_at > at then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. at, 'PX', ARGV[3])
+return 1
+";
+
+/// The server's time in ms, then the values of `KEYS`.
+const READ: &str = r"
+local t = redis.call('TIME')
+local values = redis.call('MGET', unpack(KEYS))
+table.insert(values, 1, tostring(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+return values
+";
+
 /// Learned facts in a Redis server, shared by every process that uses it.
 ///
 /// ```no_run
@@ -35,6 +64,8 @@ const COLLECTION_TTL: Duration = Duration::from_secs(30 * 86_400);
 pub struct RedisFacts {
     link: Arc<Link>,
     prefix: String,
+    share_collection: redis::Script,
+    read: redis::Script,
 }
 
 impl std::fmt::Debug for RedisFacts {
@@ -43,6 +74,14 @@ impl std::fmt::Debug for RedisFacts {
             .field("server", &self.link.server())
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
+    }
+}
+
+/// A model number as written by [`RedisFacts`]; anything else is ignored.
+fn parse_model(text: &str) -> Option<Model> {
+    match text.parse::<u8>() {
+        Ok(number @ 1..=4) => Some(Model(number)),
+        _ => None,
     }
 }
 
@@ -57,6 +96,8 @@ impl RedisFacts {
         Ok(Self {
             link: Arc::new(Link::open(url)?),
             prefix: "face-preflight:facts".to_owned(),
+            share_collection: redis::Script::new(SHARE_COLLECTION),
+            read: redis::Script::new(READ),
         })
     }
 
@@ -114,34 +155,28 @@ impl RedisFacts {
         });
     }
 
-    /// Shares a collection's model, or (`None`) that it is gone.
+    /// Shares a collection's model, or (`None`) that it is gone, as an
+    /// answer that arrived at `at` said.
     pub(crate) fn share_collection(
         &self,
         resource: &str,
         kind: Collection,
         id: &str,
         model: Option<Model>,
+        at: Instant,
     ) {
+        let age = u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
         let key = self.collection_key(resource, kind, id);
+        let script = self.share_collection.clone();
         self.spawn(move |link| async move {
             link.run(|mut connection| async move {
-                match model {
-                    Some(model) => {
-                        redis::cmd("SET")
-                            .arg(key)
-                            .arg(model.0)
-                            .arg("PX")
-                            .arg(COLLECTION_TTL.as_millis() as u64)
-                            .query_async::<()>(&mut connection)
-                            .await
-                    }
-                    None => {
-                        redis::cmd("DEL")
-                            .arg(key)
-                            .query_async::<()>(&mut connection)
-                            .await
-                    }
-                }
+                script
+                    .key(key)
+                    .arg(model.map_or(0, |model| model.0))
+                    .arg(age)
+                    .arg(COLLECTION_TTL.as_millis() as u64)
+                    .invoke_async::<i64>(&mut connection)
+                    .await
             })
             .await;
         });
@@ -159,7 +194,11 @@ impl RedisFacts {
         let collections: Vec<&(Collection, String)> = references
             .collections
             .iter()
-            .filter(|(kind, id)| store.collection(resource, *kind, id).is_none())
+            .filter(|(kind, id)| {
+                store
+                    .collection(resource, *kind, id, Instant::now())
+                    .is_none()
+            })
             .collect();
         if faces.is_empty() && collections.is_empty() {
             return;
@@ -173,31 +212,40 @@ impl RedisFacts {
                     .map(|(kind, id)| self.collection_key(resource, *kind, id)),
             )
             .collect();
-        let Some(values) = self
+        let mut invocation = self.read.prepare_invoke();
+        for key in keys {
+            invocation.key(key);
+        }
+        let Some(reply) = self
             .link
             .run(|mut connection| async move {
-                redis::cmd("MGET")
-                    .arg(keys)
-                    .query_async::<Vec<Option<String>>>(&mut connection)
+                invocation
+                    .invoke_async::<Vec<Option<String>>>(&mut connection)
                     .await
             })
             .await
         else {
             return;
         };
+        let Some((Some(server_now), values)) = reply.split_first() else {
+            return;
+        };
+        let Ok(server_now) = server_now.parse::<u64>() else {
+            return;
+        };
         let now_unix = unix_millis(SystemTime::now());
         let now = Instant::now();
-        for (id, value) in faces.iter().zip(&values) {
+        for (id, value) in faces.iter().zip(values) {
             let Some((model, deadline)) = value.as_deref().and_then(|v| v.split_once(':')) else {
                 continue;
             };
-            let (Ok(model), Ok(deadline)) = (model.parse::<u8>(), deadline.parse::<u64>()) else {
+            let (Some(model), Ok(deadline)) = (parse_model(model), deadline.parse::<u64>()) else {
                 continue;
             };
             let left = Duration::from_millis(deadline.saturating_sub(now_unix));
             let fact = FaceFact {
                 expires_at: now + left + CLOCK_MARGIN,
-                model: Model(model),
+                model,
             };
             store.learn_face(resource, *id, fact);
         }
@@ -207,8 +255,23 @@ impl RedisFacts {
             .map(|c| (c.0, &c.1))
             .zip(collection_values)
         {
-            if let Some(model) = value.as_deref().and_then(|v| v.parse::<u8>().ok()) {
-                store.learn_collection(resource, kind, id, Model(model));
+            let Some((model, at)) = value.as_deref().and_then(|v| v.split_once(':')) else {
+                continue;
+            };
+            let Ok(at) = at.parse::<u64>() else {
+                continue;
+            };
+            // The age on the server's clock, and the two link delays that
+            // may hide in it (the write's and this read's).
+            let age = Duration::from_millis(server_now.saturating_sub(at))
+                + self.link.timeout.saturating_mul(2);
+            let Some(confirmed_at) = now.checked_sub(age) else {
+                continue;
+            };
+            match (model, parse_model(model)) {
+                ("0", _) => store.forget_collection(resource, kind, id, confirmed_at),
+                (_, Some(model)) => store.learn_collection(resource, kind, id, model, confirmed_at),
+                (_, None) => {}
             }
         }
     }

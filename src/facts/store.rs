@@ -11,6 +11,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use moka::ops::compute::Op;
 use moka::sync::Cache;
 use moka::Expiry;
 use serde_json::Value;
@@ -76,11 +77,39 @@ impl Expiry<FaceKey, FaceFact> for FaceExpiry {
     }
 }
 
+/// What is known of a collection, and since when: the instant the answer
+/// that said so arrived. Another client holding the key may delete or
+/// re-create a collection at any time, so a model is trusted only for the
+/// freshness bound after that instant, and an older answer never overwrites
+/// what a newer one said (a listing read late does not undo a delete).
+#[derive(Clone, Copy, Debug)]
+enum CollectionFact {
+    Model { model: Model, confirmed_at: Instant },
+    Gone { at: Instant },
+}
+
+impl CollectionFact {
+    fn at(self) -> Instant {
+        match self {
+            CollectionFact::Model { confirmed_at, .. } => confirmed_at,
+            CollectionFact::Gone { at } => at,
+        }
+    }
+}
+
+/// How long a collection's model is trusted after an answer confirmed it,
+/// unless [`Facts::collection_freshness`](super::Facts::collection_freshness)
+/// says otherwise.
+pub(crate) const DEFAULT_COLLECTION_FRESHNESS: Duration = Duration::from_secs(60);
+
 /// The facts of one process.
 pub(crate) struct Store {
     resources: std::sync::Mutex<std::collections::HashMap<Arc<str>, ResourceId>>,
     faces: Cache<FaceKey, FaceFact>,
-    collections: Cache<CollectionKey, Model>,
+    collections: Cache<CollectionKey, CollectionFact>,
+    /// The collection freshness bound, in milliseconds (shared by every
+    /// clone of the facts, so a later setting reaches them all).
+    freshness_millis: std::sync::atomic::AtomicU64,
 }
 
 impl Store {
@@ -92,7 +121,33 @@ impl Store {
                 .expire_after(FaceExpiry)
                 .build(),
             collections: Cache::builder().max_capacity(capacity / 16 + 1024).build(),
+            freshness_millis: std::sync::atomic::AtomicU64::new(
+                DEFAULT_COLLECTION_FRESHNESS.as_millis() as u64,
+            ),
         }
+    }
+
+    pub(crate) fn set_freshness(&self, freshness: Duration) {
+        let millis = u64::try_from(freshness.as_millis()).unwrap_or(u64::MAX);
+        self.freshness_millis
+            .store(millis, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn freshness(&self) -> Duration {
+        Duration::from_millis(
+            self.freshness_millis
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// Keeps `fact` unless what is held was said by a later answer.
+    fn settle_collection(&self, key: CollectionKey, fact: CollectionFact) {
+        self.collections
+            .entry(key)
+            .and_compute_with(|held| match held {
+                Some(held) if held.value().at() > fact.at() => Op::Nop,
+                _ => Op::Put(fact),
+            });
     }
 
     /// The number of a resource, given one on the first fact learned about
@@ -127,32 +182,57 @@ impl Store {
         self.faces.get(&(self.known_resource(resource)?, id))
     }
 
+    /// An answer that arrived at `confirmed_at` said the collection has
+    /// `model`.
     pub(crate) fn learn_collection(
         &self,
         resource: &Arc<str>,
         kind: Collection,
         id: &str,
         model: Model,
+        confirmed_at: Instant,
     ) {
         if let Some(resource) = self.resource(resource) {
-            self.collections.insert((resource, kind, id.into()), model);
+            let fact = CollectionFact::Model {
+                model,
+                confirmed_at,
+            };
+            self.settle_collection((resource, kind, id.into()), fact);
         }
     }
 
-    pub(crate) fn forget_collection(&self, resource: &Arc<str>, kind: Collection, id: &str) {
+    /// An answer that arrived at `at` said the collection is gone.
+    pub(crate) fn forget_collection(
+        &self,
+        resource: &Arc<str>,
+        kind: Collection,
+        id: &str,
+        at: Instant,
+    ) {
         if let Some(resource) = self.known_resource(resource) {
-            self.collections.invalidate(&(resource, kind, id.into()));
+            self.settle_collection((resource, kind, id.into()), CollectionFact::Gone { at });
         }
     }
 
+    /// The collection's model, if an answer confirmed it within the
+    /// freshness bound before `now`.
     pub(crate) fn collection(
         &self,
         resource: &Arc<str>,
         kind: Collection,
         id: &str,
+        now: Instant,
     ) -> Option<Model> {
-        self.collections
-            .get(&(self.known_resource(resource)?, kind, id.into()))
+        let fact = self
+            .collections
+            .get(&(self.known_resource(resource)?, kind, id.into()))?;
+        match fact {
+            CollectionFact::Model {
+                model,
+                confirmed_at,
+            } if now.saturating_duration_since(confirmed_at) < self.freshness() => Some(model),
+            CollectionFact::Model { .. } | CollectionFact::Gone { .. } => None,
+        }
     }
 
     /// Entries held now (after pending evictions), for the memory figures.
@@ -310,20 +390,26 @@ mod tests {
         for i in 0..10_000 {
             let resource: Arc<str> = format!("https://x/{i:0200}").into();
             assert!(store.face(&resource, 7).is_none());
+            let now = Instant::now();
             assert!(store
-                .collection(&resource, Collection::PersonGroup, "g")
+                .collection(&resource, Collection::PersonGroup, "g", now)
                 .is_none());
-            store.forget_collection(&resource, Collection::PersonGroup, "g");
+            store.forget_collection(&resource, Collection::PersonGroup, "g", now);
         }
         assert_eq!(resources(), 0);
         for i in 0..MAX_RESOURCES + 10 {
             let resource: Arc<str> = format!("https://x/{i}").into();
-            store.learn_collection(&resource, Collection::PersonGroup, "g", Model::DEFAULT);
+            let now = Instant::now();
+            store.learn_collection(&resource, Collection::PersonGroup, "g", Model::DEFAULT, now);
         }
         assert_eq!(resources(), MAX_RESOURCES);
         // Past the bound a resource is unknown, so nothing is judged from it.
         let late: Arc<str> = format!("https://x/{}", MAX_RESOURCES + 1).into();
-        assert_eq!(store.collection(&late, Collection::PersonGroup, "g"), None);
+        let now = Instant::now();
+        assert_eq!(
+            store.collection(&late, Collection::PersonGroup, "g", now),
+            None
+        );
     }
 
     #[test]

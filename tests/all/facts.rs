@@ -767,7 +767,8 @@ async fn an_undocumented_lifetime_is_not_trusted() {
 #[tokio::test(start_paused = true)]
 async fn only_what_the_operation_reads_and_the_service_holds_decides() {
     let stand_in = StandIn::default();
-    let layer = Facts::new();
+    // Collections stay trusted through the test's minute.
+    let layer = Facts::new().collection_freshness(Duration::from_secs(3600));
     assert_sent(
         &layer,
         &stand_in,
@@ -845,4 +846,93 @@ async fn a_model_named_twice_teaches_nothing() {
     let face = detect(&layer, &stand_in, "").await;
     assert_sent(&layer, &stand_in, identify(&face, "twice")).await;
     assert_eq!(layer.stats().snapshot().collections_learned, 0);
+}
+
+/// Issue #24, case 3: another client deletes and re-creates a group with
+/// another model; past the freshness bound the old model decides nothing.
+#[tokio::test(start_paused = true)]
+async fn a_collection_model_is_trusted_only_while_fresh() {
+    let stand_in = StandIn::default();
+    let layer = Facts::new().collection_freshness(Duration::from_secs(30));
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json(
+            "/face/v1.2/persongroups/g",
+            r#"{"name":"g","recognitionModel":"recognition_04"}"#,
+        ),
+    )
+    .await;
+    let face = detect(&layer, &stand_in, "").await;
+    // Another client, not through the layer: g is now on recognition_01.
+    let put = r#"{"name":"g","recognitionModel":"recognition_01"}"#;
+    stand_in.answer(&Method::DELETE, "/face/v1.2/persongroups/g", "", b"");
+    stand_in.answer(
+        &Method::PUT,
+        "/face/v1.2/persongroups/g",
+        "",
+        put.as_bytes(),
+    );
+    // Within the stated bound, the model learned decides…
+    assert_local(
+        &layer,
+        &stand_in,
+        identify(&face, "g"),
+        &catalogue::RECOGNITION_MODEL_INCOMPATIBLE,
+    )
+    .await;
+    // …and past it, it is not trusted: the service answers.
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    assert_eq!(
+        assert_sent(&layer, &stand_in, identify(&face, "g")).await,
+        200
+    );
+}
+
+/// Issue #24, case 4: an answer read late never overwrites what a newer
+/// answer said.
+#[tokio::test(start_paused = true)]
+async fn an_answer_read_late_does_not_undo_a_newer_one() {
+    let stand_in = StandIn::default();
+    let layer = Facts::new();
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json("/face/v1.2/persongroups/g", r#"{"name":"g"}"#),
+    )
+    .await;
+    // A listing of g (recognition_01), its body left unread for now.
+    let stale = preflight(&layer)
+        .layer(stand_in.service())
+        .oneshot(to_full(get(
+            "/face/v1.2/persongroups/g?returnRecognitionModel=true",
+        )))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_sent(&layer, &stand_in, delete("/face/v1.2/persongroups/g")).await;
+    assert_sent(
+        &layer,
+        &stand_in,
+        put_json(
+            "/face/v1.2/persongroups/g",
+            r#"{"name":"g","recognitionModel":"recognition_04"}"#,
+        ),
+    )
+    .await;
+    let face = detect(&layer, &stand_in, "recognitionModel=recognition_04").await;
+    assert_eq!(
+        assert_sent(&layer, &stand_in, identify(&face, "g")).await,
+        200
+    );
+    // The old listing is read now: it says recognition_01, and is older.
+    let body = stale.into_body().collect().await.unwrap().to_bytes();
+    assert!(
+        body.ends_with(br#""recognitionModel":"recognition_01"}"#),
+        "{body:?}"
+    );
+    assert_eq!(
+        assert_sent(&layer, &stand_in, identify(&face, "g")).await,
+        200
+    );
 }
