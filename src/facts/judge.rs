@@ -164,18 +164,28 @@ impl Knowledge {
             return None;
         }
         let resource = &case.resource;
+        let local = self.verdict(resource, references);
         #[cfg(feature = "redis")]
         if let Some(redis) = self.redis() {
-            redis.fill(&self.store, resource, references).await;
+            // faceIds never change, but a collection may have been deleted
+            // or re-created by another process since this one learned it:
+            // an answer that rests on one is confirmed against Redis first.
+            let confirm = local.is_some() && !references.collections.is_empty();
+            if redis.fill(&self.store, resource, references, confirm).await {
+                return self.verdict(resource, references);
+            }
         }
+        local
+    }
+
+    fn verdict(&self, resource: &Arc<str>, references: &References) -> Option<FaceApiError> {
         let now = Instant::now();
-        let verdict = store::judge(
+        store::judge(
             references,
             |id| self.store.face(resource, id),
             |kind, id| self.store.collection(resource, kind, id, now),
             now,
-        )?;
-        Some(verdict)
+        )
     }
 
     /// Learns from an answer's head; returns the tap that learns from its

@@ -176,6 +176,25 @@ impl Facts {
         self
     }
 
+    /// Waits until every fact learned so far has been written to Redis, or
+    /// its writes given up (feature `redis`; at once without Redis). A
+    /// process that is about to exit calls it so that the fleet keeps what
+    /// it learned last; tests call it before another process reads.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let facts = face_preflight::facts::Facts::new();
+    /// facts.flush().await;
+    /// # }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub async fn flush(&self) {
+        if let Some(redis) = self.knowledge.redis() {
+            redis.flush().await;
+        }
+    }
+
     /// The counters of these facts and every clone of them.
     pub fn stats(&self) -> FactsStats {
         self.knowledge.stats.clone()

@@ -13,9 +13,11 @@
 //! cannot answer leaves the local facts to decide (`redis_link.rs`).
 //! Values that do not parse are ignored.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::store::{FaceFact, Model, References, Store, GRACE};
@@ -26,6 +28,38 @@ use crate::router::Collection;
 const CLOCK_MARGIN: Duration = Duration::from_secs(60);
 /// How long a shared collection model is kept.
 const COLLECTION_TTL: Duration = Duration::from_secs(30 * 86_400);
+/// The pauses before each try of a collection write: at once, then past the
+/// link's one-second cool-down, then once more.
+const WRITE_RETRIES: [Duration; 3] = [
+    Duration::ZERO,
+    Duration::from_millis(1_100),
+    Duration::from_millis(3_000),
+];
+
+/// The background writes not yet made or given up.
+#[derive(Default)]
+struct Pending {
+    count: AtomicUsize,
+    idle: Notify,
+}
+
+/// Counts one background write while it lives.
+struct PendingGuard(Arc<Pending>);
+
+impl PendingGuard {
+    fn new(pending: &Arc<Pending>) -> Self {
+        pending.count.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(pending))
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
 
 /// Stores `ARGV[1]` (a model number, or 0: gone) stamped with the server's
 /// time less `ARGV[2]` ms (the age of the answer when the write was sent),
@@ -66,6 +100,7 @@ pub struct RedisFacts {
     prefix: String,
     share_collection: redis::Script,
     read: redis::Script,
+    pending: Arc<Pending>,
 }
 
 impl std::fmt::Debug for RedisFacts {
@@ -98,6 +133,7 @@ impl RedisFacts {
             prefix: "face-preflight:facts".to_owned(),
             share_collection: redis::Script::new(SHARE_COLLECTION),
             read: redis::Script::new(READ),
+            pending: Arc::default(),
         })
     }
 
@@ -131,7 +167,26 @@ impl RedisFacts {
         F: std::future::Future<Output = ()> + Send + 'static,
     {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(write(Arc::clone(&self.link)));
+            let pending = PendingGuard::new(&self.pending);
+            let write = write(Arc::clone(&self.link));
+            runtime.spawn(async move {
+                write.await;
+                drop(pending);
+            });
+        }
+    }
+
+    /// Waits until every write started before this call has been made or
+    /// given up.
+    pub(crate) async fn flush(&self) {
+        let pending = &self.pending;
+        loop {
+            let mut idle = std::pin::pin!(pending.idle.notified());
+            idle.as_mut().enable();
+            if pending.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
         }
     }
 
@@ -165,26 +220,51 @@ impl RedisFacts {
         model: Option<Model>,
         at: Instant,
     ) {
-        let age = u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
         let key = self.collection_key(resource, kind, id);
         let script = self.share_collection.clone();
         self.spawn(move |link| async move {
-            link.run(|mut connection| async move {
-                script
-                    .key(key)
-                    .arg(model.map_or(0, |model| model.0))
-                    .arg(age)
-                    .arg(COLLECTION_TTL.as_millis() as u64)
-                    .invoke_async::<i64>(&mut connection)
-                    .await
-            })
-            .await;
+            // A lost write leaves the others with an older fact, which they
+            // trust only within the freshness bound after it was confirmed;
+            // a retry after the link's cool-down makes that rarer.
+            for pause in WRITE_RETRIES {
+                tokio::time::sleep(pause).await;
+                // The age is taken at each try: the stamp stays the
+                // instant the answer arrived.
+                let age = u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let written = link
+                    .run(|mut connection| {
+                        let script = script.clone();
+                        let key = key.clone();
+                        async move {
+                            script
+                                .key(key)
+                                .arg(model.map_or(0, |model| model.0))
+                                .arg(age)
+                                .arg(COLLECTION_TTL.as_millis() as u64)
+                                .invoke_async::<i64>(&mut connection)
+                                .await
+                        }
+                    })
+                    .await;
+                if written.is_some() {
+                    return;
+                }
+            }
         });
     }
 
-    /// Copies into `store` what Redis knows of the faces and collections
-    /// `references` names and `store` does not.
-    pub(crate) async fn fill(&self, store: &Store, resource: &Arc<str>, references: &References) {
+    /// Merges into `store` what Redis knows of the faces and collections
+    /// `references` names and `store` does not; with `confirm`, of every
+    /// collection it names, so that a delete or re-create another process
+    /// saw reaches this one before it answers from its own older fact.
+    /// Returns whether Redis answered.
+    pub(crate) async fn fill(
+        &self,
+        store: &Store,
+        resource: &Arc<str>,
+        references: &References,
+        confirm: bool,
+    ) -> bool {
         let faces: Vec<u128> = references
             .faces
             .iter()
@@ -195,13 +275,14 @@ impl RedisFacts {
             .collections
             .iter()
             .filter(|(kind, id)| {
-                store
-                    .collection(resource, *kind, id, Instant::now())
-                    .is_none()
+                confirm
+                    || store
+                        .collection(resource, *kind, id, Instant::now())
+                        .is_none()
             })
             .collect();
         if faces.is_empty() && collections.is_empty() {
-            return;
+            return false;
         }
         let keys: Vec<String> = faces
             .iter()
@@ -225,13 +306,13 @@ impl RedisFacts {
             })
             .await
         else {
-            return;
+            return false;
         };
         let Some((Some(server_now), values)) = reply.split_first() else {
-            return;
+            return false;
         };
         let Ok(server_now) = server_now.parse::<u64>() else {
-            return;
+            return false;
         };
         let now_unix = unix_millis(SystemTime::now());
         let now = Instant::now();
@@ -261,18 +342,22 @@ impl RedisFacts {
             let Ok(at) = at.parse::<u64>() else {
                 continue;
             };
-            // The age on the server's clock, and the two link delays that
-            // may hide in it (the write's and this read's).
-            let age = Duration::from_millis(server_now.saturating_sub(at))
-                + self.link.timeout.saturating_mul(2);
-            let Some(confirmed_at) = now.checked_sub(age) else {
+            let model = match (model, parse_model(model)) {
+                ("0", _) => None,
+                (_, Some(model)) => Some(model),
+                (_, None) => continue,
+            };
+            // The age on the server's clock is the least it can be; the
+            // delays of the write and of this read (each within the
+            // timeout) may hide in it.
+            let least = Duration::from_millis(server_now.saturating_sub(at));
+            let most = least + self.link.timeout.saturating_mul(2);
+            let (Some(earliest), Some(latest)) = (now.checked_sub(most), now.checked_sub(least))
+            else {
                 continue;
             };
-            match (model, parse_model(model)) {
-                ("0", _) => store.forget_collection(resource, kind, id, confirmed_at),
-                (_, Some(model)) => store.learn_collection(resource, kind, id, model, confirmed_at),
-                (_, None) => {}
-            }
+            store.merge_shared_collection(resource, kind, id, model, earliest, latest);
         }
+        true
     }
 }

@@ -214,6 +214,55 @@ impl Store {
         }
     }
 
+    /// Merges what Redis holds of a collection: `model` (`None`: gone), said
+    /// by an answer that arrived between `earliest` and `latest` (the link's
+    /// delays hide the exact instant). Where the order with the local fact
+    /// cannot be told and they differ, neither is trusted.
+    #[cfg(feature = "redis")]
+    pub(crate) fn merge_shared_collection(
+        &self,
+        resource: &Arc<str>,
+        kind: Collection,
+        id: &str,
+        model: Option<Model>,
+        earliest: Instant,
+        latest: Instant,
+    ) {
+        let Some(resource) = self.resource(resource) else {
+            return;
+        };
+        let gone = CollectionFact::Gone { at: latest };
+        self.collections
+            .entry((resource, kind, id.into()))
+            .and_compute_with(|held| {
+                let held = held.map(|entry| entry.into_value());
+                match (held, model) {
+                    (None, None) => Op::Nop,
+                    (None, Some(model)) => Op::Put(CollectionFact::Model {
+                        model,
+                        confirmed_at: earliest,
+                    }),
+                    // Gone may be the later news: nothing is trusted.
+                    (Some(held), None) if latest > held.at() => Op::Put(gone),
+                    (Some(_), None) => Op::Nop,
+                    (Some(held), Some(model)) if earliest > held.at() => {
+                        Op::Put(CollectionFact::Model {
+                            model,
+                            confirmed_at: earliest,
+                        })
+                    }
+                    (
+                        Some(CollectionFact::Model {
+                            model: held,
+                            confirmed_at,
+                        }),
+                        Some(model),
+                    ) if held != model && latest > confirmed_at => Op::Put(gone),
+                    (Some(_), Some(_)) => Op::Nop,
+                }
+            });
+    }
+
     /// The collection's model, if an answer confirmed it within the
     /// freshness bound before `now`.
     pub(crate) fn collection(

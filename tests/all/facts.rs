@@ -703,6 +703,54 @@ mod shared_through_redis {
         );
     }
 
+    /// Issue #24, case 3 across a fleet: a delete or re-create that one
+    /// process saw reaches another before that one answers from its older
+    /// fact, however fresh that fact is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_delete_or_re_create_seen_by_one_process_reaches_another() {
+        let prefix = format!(
+            "face-preflight-test:facts:{}:{:?}",
+            std::process::id(),
+            std::time::SystemTime::now()
+        );
+        let stand_in = StandIn::default();
+        let first = Facts::new().redis(facts(&prefix));
+        let second = Facts::new().redis(facts(&prefix));
+        let create = |group: &str, model: &str| {
+            put_json(
+                &format!("/face/v1.2/persongroups/{group}"),
+                &json!({"name": "n", "recognitionModel": model}).to_string(),
+            )
+        };
+        let delete = |group: &str| delete(&format!("/face/v1.2/persongroups/{group}"));
+        for group in ["recreated", "deleted"] {
+            assert_sent(&first, &stand_in, create(group, "recognition_04")).await;
+        }
+        let face = detect(&first, &stand_in, "recognitionModel=recognition_01").await;
+        let incompatible = &catalogue::RECOGNITION_MODEL_INCOMPATIBLE;
+        assert_local(
+            &first,
+            &stand_in,
+            identify(&face, "recreated"),
+            incompatible,
+        )
+        .await;
+
+        assert_sent(&second, &stand_in, delete("recreated")).await;
+        assert_sent(&second, &stand_in, create("recreated", "recognition_01")).await;
+        assert_sent(&second, &stand_in, delete("deleted")).await;
+        second.flush().await;
+
+        // The first still holds its own fresh facts, but asks Redis before
+        // answering from them: both go to the service.
+        assert_eq!(
+            assert_sent(&first, &stand_in, identify(&face, "recreated")).await,
+            200
+        );
+        let status = assert_sent(&first, &stand_in, identify(&face, "deleted")).await;
+        assert_eq!(status, catalogue::PERSON_GROUP_NOT_FOUND.status.as_u16());
+    }
+
     #[tokio::test]
     async fn without_redis_the_local_facts_decide() {
         let stand_in = StandIn::default();
