@@ -32,14 +32,54 @@ pub(crate) struct Case {
     roles: Roles,
     /// The collection in the path, for the four kinds with models.
     path_collection: Option<(Collection, String)>,
-    /// Detect: the model and lifetime of the faceIds it will return.
-    detect: Option<(Model, Duration)>,
+    /// Detect: the model of the faceIds it will return, and their lifetime.
+    detect: Option<(Model, Lifetime)>,
     /// `returnRecognitionModel=true`.
     returns_model: bool,
     /// What the body refers to (recognition operations).
     references: References,
     /// A create body's model.
     created_model: Option<Model>,
+}
+
+/// How long the service keeps the faceIds of one detect call, counted from
+/// when the request was sent.
+#[derive(Clone, Copy)]
+struct Lifetime {
+    sent: Instant,
+    /// How long it certainly keeps them.
+    least: Duration,
+    /// How long it may keep them.
+    most: Duration,
+}
+
+impl Lifetime {
+    /// `faceIdTimeToLive` as the service documents it (60 to 86,400 s, by
+    /// default 86,400). Any other value the service may read its own way:
+    /// the faces are then never certainly held, and may be held for the
+    /// longest it keeps any.
+    fn of(parameter: Option<&str>) -> Self {
+        let sent = Instant::now();
+        let documented = match parameter {
+            None => Some(DEFAULT_FACE_ID_LIFETIME),
+            Some(text) => crate::lexical::parse_int(text)
+                .filter(|t| FACE_ID_LIFETIMES.contains(t))
+                .and_then(|t| u64::try_from(t).ok())
+                .map(Duration::from_secs),
+        };
+        match documented {
+            Some(lifetime) => Self {
+                sent,
+                least: lifetime,
+                most: lifetime,
+            },
+            None => Self {
+                sent,
+                least: Duration::ZERO,
+                most: DEFAULT_FACE_ID_LIFETIME,
+            },
+        }
+    }
 }
 
 fn has_model(kind: Collection) -> bool {
@@ -70,16 +110,10 @@ impl Case {
                 .get("recognitionModel")
                 .and_then(|m| Model::parse(&m))
                 .unwrap_or(Model::DEFAULT);
-            // Only a lifetime the service documents (60 to 86,400 s) is
-            // trusted; any other value the service may read its own way,
-            // so the face counts as kept for the longest it could be.
-            let lifetime = query
-                .get("faceIdTimeToLive")
-                .and_then(|t| crate::lexical::parse_int(&t))
-                .filter(|t| FACE_ID_LIFETIMES.contains(t))
-                .and_then(|t| u64::try_from(t).ok())
-                .map_or(DEFAULT_FACE_ID_LIFETIME, Duration::from_secs);
-            (model, lifetime)
+            (
+                model,
+                Lifetime::of(query.get("faceIdTimeToLive").as_deref()),
+            )
         });
         Some(Self {
             resource: Arc::clone(resource),
@@ -199,9 +233,16 @@ impl Knowledge {
                     let (model, lifetime) = exchange.detect?;
                     let knowledge = Arc::clone(self);
                     let resource = exchange.resource;
+                    let (alive_until, expires_at) =
+                        (lifetime.sent + lifetime.least, received + lifetime.most);
                     return Some(Tap::new(ANSWER_LIMIT, move |body| {
                         if let Some(body) = body {
-                            knowledge.learn_faces(&resource, body, model, received + lifetime);
+                            let fact = FaceFact {
+                                alive_until,
+                                expires_at,
+                                model,
+                            };
+                            knowledge.learn_faces(&resource, body, fact);
                         }
                     }));
                 }
@@ -249,7 +290,9 @@ impl Knowledge {
         }))
     }
 
-    fn learn_faces(&self, resource: &Arc<str>, body: &[u8], model: Model, expires_at: Instant) {
+    /// Learns every faceId of a detect answer; `detected` holds the
+    /// lifetime and the request's model.
+    fn learn_faces(&self, resource: &Arc<str>, body: &[u8], detected: FaceFact) {
         let Ok(Value::Array(faces)) = serde_json::from_slice::<Value>(body) else {
             return;
         };
@@ -265,8 +308,8 @@ impl Knowledge {
                 .get("recognitionModel")
                 .and_then(Value::as_str)
                 .and_then(Model::parse)
-                .unwrap_or(model);
-            let fact = FaceFact { expires_at, model };
+                .unwrap_or(detected.model);
+            let fact = FaceFact { model, ..detected };
             self.store.learn_face(resource, id, fact);
             self.stats
                 .inner

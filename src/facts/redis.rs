@@ -77,6 +77,10 @@ redis.call('SET', KEYS[1], ARGV[1] .. ':' .. at, 'PX', ARGV[3])
 return 1
 ";
 
+/// How far an age read from two stamps cut to whole milliseconds (the
+/// write's and the read's) may be from the true one.
+const STAMP_GRAIN: Duration = Duration::from_millis(2);
+
 /// The server's time in ms, then the values of `KEYS`.
 const READ: &str = r"
 local t = redis.call('TIME')
@@ -191,9 +195,12 @@ impl RedisFacts {
     }
 
     pub(crate) fn share_face(&self, resource: &str, id: u128, fact: FaceFact) {
-        let left = fact.expires_at.saturating_duration_since(Instant::now());
+        let now = Instant::now();
+        let left = fact.expires_at.saturating_duration_since(now);
         let deadline = unix_millis(SystemTime::now() + left);
-        let value = format!("{}:{deadline}", fact.model.0);
+        let alive =
+            unix_millis(SystemTime::now() + fact.alive_until.saturating_duration_since(now));
+        let value = format!("{}:{deadline}:{alive}", fact.model.0);
         let ttl = u64::try_from((left + GRACE).as_millis()).unwrap_or(u64::MAX);
         let key = self.face_key(resource, id);
         self.spawn(move |link| async move {
@@ -253,11 +260,13 @@ impl RedisFacts {
         });
     }
 
-    /// Merges into `store` what Redis knows of the faces and collections
-    /// `references` names and `store` does not; with `confirm`, of every
-    /// collection it names, so that a delete or re-create another process
-    /// saw reaches this one before it answers from its own older fact.
-    /// Returns whether Redis answered.
+    /// Merges into `store` what Redis knows of the faces `references` names
+    /// and `store` does not, and of every collection it names: whenever
+    /// Redis is read, an answer may come to rest on a collection, and a
+    /// delete or re-create another process saw must reach this one before
+    /// it answers from its own older fact. Redis is read when a face or a
+    /// collection is unknown here, or with `confirm` (an answer already
+    /// rests on a collection). Returns whether Redis answered.
     pub(crate) async fn fill(
         &self,
         store: &Store,
@@ -271,19 +280,15 @@ impl RedisFacts {
             .copied()
             .filter(|id| store.face(resource, *id).is_none())
             .collect();
-        let collections: Vec<&(Collection, String)> = references
+        let now = Instant::now();
+        let unknown_collection = references
             .collections
             .iter()
-            .filter(|(kind, id)| {
-                confirm
-                    || store
-                        .collection(resource, *kind, id, Instant::now())
-                        .is_none()
-            })
-            .collect();
-        if faces.is_empty() && collections.is_empty() {
+            .any(|(kind, id)| store.collection(resource, *kind, id, now).is_none());
+        if faces.is_empty() && !unknown_collection && !confirm {
             return false;
         }
+        let collections = &references.collections;
         let keys: Vec<String> = faces
             .iter()
             .map(|id| self.face_key(resource, *id))
@@ -317,14 +322,20 @@ impl RedisFacts {
         let now_unix = unix_millis(SystemTime::now());
         let now = Instant::now();
         for (id, value) in faces.iter().zip(values) {
-            let Some((model, deadline)) = value.as_deref().and_then(|v| v.split_once(':')) else {
+            let mut parts = value.as_deref().unwrap_or_default().split(':');
+            let (Some(model), Some(Ok(deadline)), Some(Ok(alive)), None) = (
+                parts.next().and_then(parse_model),
+                parts.next().map(str::parse::<u64>),
+                parts.next().map(str::parse::<u64>),
+                parts.next(),
+            ) else {
                 continue;
             };
-            let (Some(model), Ok(deadline)) = (parse_model(model), deadline.parse::<u64>()) else {
-                continue;
-            };
+            // Judged with the clocks' margin on the safe side of each.
             let left = Duration::from_millis(deadline.saturating_sub(now_unix));
+            let held = Duration::from_millis(alive.saturating_sub(now_unix));
             let fact = FaceFact {
+                alive_until: now + held.saturating_sub(CLOCK_MARGIN),
                 expires_at: now + left + CLOCK_MARGIN,
                 model,
             };
@@ -347,11 +358,12 @@ impl RedisFacts {
                 (_, Some(model)) => Some(model),
                 (_, None) => continue,
             };
-            // The age on the server's clock is the least it can be; the
-            // delays of the write and of this read (each within the
-            // timeout) may hide in it.
-            let least = Duration::from_millis(server_now.saturating_sub(at));
-            let most = least + self.link.timeout.saturating_mul(2);
+            // The age on the server's clock, give or take the whole
+            // milliseconds the stamps are cut to; the delays of the write
+            // and of this read (each within the timeout) may hide in it.
+            let age = Duration::from_millis(server_now.saturating_sub(at));
+            let least = age.saturating_sub(STAMP_GRAIN);
+            let most = age + STAMP_GRAIN + self.link.timeout.saturating_mul(2);
             let (Some(earliest), Some(latest)) = (now.checked_sub(most), now.checked_sub(least))
             else {
                 continue;

@@ -43,8 +43,12 @@ impl Model {
 /// A faceId this process saw detected.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct FaceFact {
-    /// When the service forgets it, at the latest: the lifetime counted
-    /// from when the detect answer was received.
+    /// Until when the service certainly holds it: the documented lifetime
+    /// counted from when the detect request was sent (the instant itself
+    /// for a lifetime the service may read its own way).
+    pub(crate) alive_until: Instant,
+    /// When the service forgets it, at the latest: the longest lifetime it
+    /// could keep counted from when the detect answer was received.
     pub(crate) expires_at: Instant,
     pub(crate) model: Model,
 }
@@ -347,6 +351,10 @@ pub(crate) struct References {
     pub(crate) collections: Vec<(Collection, String)>,
     /// The answer to an expired probe, where one is documented.
     pub(crate) expired: Option<Entry>,
+    /// The operation searches a collection (identify, verify with a
+    /// person, find similar with a list): the service looks it up before it
+    /// compares models.
+    pub(crate) searches_collection: bool,
 }
 
 /// Which faceIds and collections a recognition body refers to.
@@ -379,12 +387,20 @@ pub(crate) fn references(refers: FaceReferences, body: &Value) -> References {
         })
         .collect();
     let probes = ids(refers.probes);
-    let faces = [probes.clone(), ids(refers.candidates)].concat();
+    let candidates = ids(refers.candidates);
+    // Find similar among faceIds searches no list.
+    let names_candidates = refers
+        .candidates
+        .iter()
+        .any(|name| !matches!(field(body, name), Field::Absent));
+    let searches_collection = !face_to_face && !names_candidates && !refers.collections.is_empty();
+    let faces = [probes.clone(), candidates].concat();
     References {
         probes,
         faces,
         collections,
         expired: refers.expired,
+        searches_collection,
     }
 }
 
@@ -411,17 +427,25 @@ pub(crate) fn judge(
             return Some(expired.into());
         }
     }
-    // An expired face decides nothing more: the service no longer holds it.
-    let mut models = known
+    // The service looks up every face before it compares models: a face
+    // not known here may be one it cannot find (its answer would be
+    // another), and so may one past the instant it is certainly held. So
+    // models are compared only when every face named is certainly alive.
+    if known.len() < references.faces.len() || known.iter().any(|(_, f)| now >= f.alive_until) {
+        return None;
+    }
+    // Likewise the collection searched: one not known here may be missing
+    // (or be a kind without a model, such as a dynamic person group).
+    let collections: Option<Vec<Model>> = references
+        .collections
         .iter()
-        .filter(|(_, fact)| now < fact.expires_at)
-        .map(|(_, fact)| fact.model)
-        .chain(
-            references
-                .collections
-                .iter()
-                .filter_map(|(kind, id)| collection(*kind, id)),
-        );
+        .map(|(kind, id)| collection(*kind, id))
+        .collect();
+    let collections = collections?;
+    if references.searches_collection && collections.is_empty() {
+        return None;
+    }
+    let mut models = known.iter().map(|(_, fact)| fact.model).chain(collections);
     let first = models.next()?;
     models
         .any(|model| model != first)

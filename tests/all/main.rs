@@ -10,6 +10,7 @@ mod catalogue;
 mod collections;
 mod end_to_end;
 mod facts;
+mod facts_model;
 mod fuzz_regressions;
 mod image_variants;
 mod images;
