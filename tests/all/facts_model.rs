@@ -723,7 +723,7 @@ impl Run {
             Step::Wait(amount) => match self.mode {
                 Mode::InMemory => tokio::time::advance(Duration::from_secs(amount.into())).await,
                 Mode::Redis | Mode::RedisKilled => {
-                    let tenths = (amount % 13).into();
+                    let tenths = amount % 13;
                     tokio::time::sleep(self.freshness / 10 * tenths).await;
                 }
             },
