@@ -233,4 +233,62 @@ fn memory_stays_bounded_on_hostile_input() {
     assert!(verdict.is_ok());
     println!("100,000 × 100,000 PNG header: peak {peak} bytes");
     assert!(peak < 1024, "{peak}");
+
+    #[cfg(feature = "facts")]
+    facts_stay_bounded_under_a_million_resources(&runtime);
+}
+
+/// A million requests, each to a resource of its own (the host of a URI is
+/// whatever a client sends, through the proxy too): the facts keep at most
+/// 4,096 resources, and a lookup adds none.
+#[cfg(feature = "facts")]
+fn facts_stay_bounded_under_a_million_resources(runtime: &tokio::runtime::Runtime) {
+    let requests: usize = std::env::var("FACTS_MEMORY_REQUESTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let facts = face_preflight::facts::Facts::new();
+    // Detect answers one new faceId; everything else 200 [].
+    let inner = tower::service_fn(|request: Request<Full<Bytes>>| async move {
+        let body: &[u8] = if request.uri().path().ends_with("/detect") {
+            br#"[{"faceId":"015839fb-fbd9-4f79-ace9-7675fc2f1dd9"}]"#
+        } else {
+            b"[]"
+        };
+        Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(Bytes::from_static(body))))
+    });
+    let service = PreflightLayer::new().facts(facts.clone()).layer(inner);
+    let padding = "x".repeat(180);
+    let identify = Bytes::from(format!(r#"{{"faceIds":["{GUID}"],"personGroupId":"g"}}"#));
+    let detect = Bytes::from_static(br#"{"url":"https://a.b/c.jpg"}"#);
+    let before = CURRENT.load(Ordering::SeqCst);
+    let (_, peak) = peak_of(|| {
+        runtime.block_on(async {
+            for i in 0..requests {
+                // Every eighth request teaches; the others look up.
+                let (path, body) = if i % 8 == 0 {
+                    ("detect", detect.clone())
+                } else {
+                    ("identify", identify.clone())
+                };
+                let request =
+                    Request::post(format!("https://r{i}-{padding}.example/face/v1.2/{path}"))
+                        .header("content-type", "application/json")
+                        .body(Full::new(body))
+                        .unwrap();
+                let response = service.clone().oneshot(request).await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.into_body().collect().await.unwrap();
+            }
+        })
+    });
+    let held = CURRENT.load(Ordering::SeqCst).saturating_sub(before);
+    println!(
+        "{requests} requests to distinct resources: {held} bytes held after, peak {peak}; {} faceIds held",
+        facts.faces_held()
+    );
+    // 4,096 resources of ~200 bytes each and their faceIds, with the
+    // caches' own tables.
+    assert!(held < 8 * MIB, "{held}");
+    assert!(peak < 16 * MIB, "{peak}");
 }
