@@ -3,9 +3,10 @@
 //! [`PreflightLayer::facts`](crate::PreflightLayer::facts).
 //!
 //! The layer learns from the answers it sees: the faceIds of a detect
-//! answer with their lifetime (`faceIdTimeToLive`, counted from when the
-//! answer was received, so the local deadline is always later than the
-//! service's) and recognition model; the recognition model of person
+//! answer with their recognition model and their lifetime
+//! (`faceIdTimeToLive` as the service documents it: held certainly until
+//! the lifetime counted from the send, certainly gone past it counted from
+//! the receipt); the recognition model of person
 //! groups, large person groups, face lists and large face lists from their
 //! creation, or from a get or list with `returnRecognitionModel=true`,
 //! forgotten when they are deleted or answered "…NotFound". It then answers:
@@ -18,7 +19,10 @@
 //!   "'recognitionModel' is incompatible.".
 //!
 //! A faceId or collection this process has not seen is never a reason to
-//! reject. Facts are kept per resource (scheme, host and the layer's
+//! reject; models are compared only when every face named is certainly held
+//! and the collection searched is known, and a collection's model is
+//! trusted only for [`Facts::collection_freshness`] after an answer last
+//! confirmed it (the whole rule: `docs/facts-and-pacing.md`). Facts are kept per resource (scheme, host and the layer's
 //! [`path_prefix`](crate::PreflightLayer::path_prefix)), so two Face
 //! resources never mix, and shared by a fleet through Redis with the `redis`
 //! feature. In [`report_only`](crate::PreflightLayer::report_only) mode the

@@ -1,17 +1,21 @@
 //! Facts shared by a fleet through Redis: a faceId learned by one process
-//! is judged correctly in every other.
+//! is judged correctly in every other, and a delete or re-create one
+//! process saw reaches every other before it answers from an older fact.
 //!
-//! A faceId is stored with its recognition model and its deadline on the
-//! wall clock, under a key that Redis expires an hour after that deadline,
-//! judged with a minute of margin for the clocks of different machines.
-//! A collection is stored with its model (or that it is gone) and the
-//! instant an answer said so, on the Redis server's own clock (`TIME`, in
-//! the scripts below), so every process measures the collection freshness
-//! bound on one clock; a write older than what is held is dropped there, so
-//! a late answer never overwrites a newer one. Writes go out in the
-//! background; reads are bounded by the link's timeout, and a Redis that
-//! cannot answer leaves the local facts to decide (`redis_link.rs`).
-//! Values that do not parse are ignored.
+//! A faceId is stored as `model:deadline:held-until` (Unix ms on the
+//! writer's wall clock) under a key that Redis expires an hour after the
+//! deadline; a reader judges both ends with a minute of margin for the
+//! clocks of different machines, each on the safe side. A collection is
+//! stored as `model:stamp` (model 0: gone), the stamp being the instant an
+//! answer said so on the Redis server's own clock (`TIME`, in the scripts
+//! below), so every process measures the collection freshness bound on one
+//! clock; a write older than what is held is dropped there, so a late
+//! answer never overwrites a newer one. Any read takes every collection the
+//! request names, and a local answer that rests on a collection reads them
+//! first (one round trip). Writes go out in the background, collection
+//! writes tried again past the link's cool-down; reads are bounded by the
+//! link's timeout, and a Redis that cannot answer leaves the local facts to
+//! decide (`redis_link.rs`). Values that do not parse are ignored.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
