@@ -14,11 +14,27 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+/// The longest pause a 429 can set, and the longest wait any figure read
+/// from an answer can cause: a `Retry-After` or a message naming more is
+/// read as this, so that no arithmetic overflows and one odd answer cannot
+/// stop a resource for long (the Face service names seconds, rarely a
+/// minute).
+pub(crate) const MAX_PAUSE: Duration = Duration::from_secs(120);
+
+/// Resources kept before the idle ones are swept out; past it, once swept,
+/// new resources share one schedule (they wait longer, never longer than
+/// their limit).
+const MAX_RESOURCES: usize = 4096;
+
+/// Slots given back and not yet taken again, per resource.
+const MAX_HOLES: usize = 1024;
+
 /// What the budget says to one request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Slot {
-    /// Go after this wait (zero: at once). The slot is reserved.
-    After(Duration),
+    /// Go after this wait (zero: at once). The slot starting at `start` is
+    /// reserved; it is given back if the request is not sent.
+    After { wait: Duration, start: Instant },
     /// The first free slot is further away than allowed: nothing reserved.
     Over(Duration),
 }
@@ -45,8 +61,36 @@ impl WaitPolicy {
 struct Resource {
     next_free: Instant,
     paused_until: Instant,
+    /// The pause a back-off set, which the 429's message may replace.
+    back_off_until: Option<Instant>,
     /// 429s in a row, for the back-off when the service names no wait.
     strikes: u32,
+    /// When the last counted 429 arrived: one sent before it belongs to the
+    /// same episode and counts no more.
+    last_strike: Option<Instant>,
+    /// Reserved slots given back, ascending, taken again first.
+    holes: Vec<Instant>,
+}
+
+impl Resource {
+    fn new(now: Instant) -> Self {
+        Self {
+            next_free: now,
+            paused_until: now,
+            back_off_until: None,
+            strikes: 0,
+            last_strike: None,
+            holes: Vec::new(),
+        }
+    }
+
+    /// Whether it holds nothing a fresh one would not.
+    fn idle(&self, now: Instant) -> bool {
+        self.next_free <= now
+            && self.paused_until <= now
+            && self.strikes == 0
+            && self.holes.is_empty()
+    }
 }
 
 /// The per-process budget: one GCRA schedule per resource.
@@ -61,29 +105,76 @@ impl LocalBudget {
     fn with<T>(&self, resource: &str, f: impl FnOnce(&mut Resource, Instant) -> T) -> Option<T> {
         let mut resources = self.resources.lock().ok()?;
         let now = Instant::now();
+        let key = if resources.contains_key(resource) {
+            resource
+        } else {
+            if resources.len() >= MAX_RESOURCES {
+                resources.retain(|_, state| !state.idle(now));
+            }
+            if resources.len() >= MAX_RESOURCES {
+                ""
+            } else {
+                resource
+            }
+        };
         let state = resources
-            .entry(resource.to_owned())
-            .or_insert_with(|| Resource {
-                next_free: now,
-                paused_until: now,
-                strikes: 0,
-            });
+            .entry(key.to_owned())
+            .or_insert_with(|| Resource::new(now));
         Some(f(state, now))
     }
 
-    /// Reserves the first free slot of `resource` at `interval`, if the
-    /// policy allows its wait.
+    /// Reserves the first free slot of `resource` at `interval` (a slot
+    /// given back first), if the policy allows its wait.
     pub(crate) fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Slot {
         self.with(resource, |state, now| {
-            let start = state.next_free.max(state.paused_until).max(now);
+            let floor = state.paused_until.max(now);
+            state.holes.retain(|hole| *hole >= now);
+            let hole = state
+                .holes
+                .iter()
+                .copied()
+                .enumerate()
+                .find(|(_, hole)| *hole >= floor);
+            if let Some((at, start)) = hole {
+                let wait = start - now;
+                if policy.allows(wait) {
+                    state.holes.remove(at);
+                    return Slot::After { wait, start };
+                }
+            }
+            let start = state.next_free.max(floor);
             let wait = start - now;
             if !policy.allows(wait) {
                 return Slot::Over(wait);
             }
             state.next_free = start + interval;
-            Slot::After(wait)
+            Slot::After { wait, start }
         })
-        .unwrap_or(Slot::After(Duration::ZERO))
+        .unwrap_or(Slot::After {
+            wait: Duration::ZERO,
+            start: Instant::now(),
+        })
+    }
+
+    /// Gives back the slot at `start` of a request that was not sent: the
+    /// end of the schedule moves back, or the slot waits for the next
+    /// request.
+    pub(crate) fn release(&self, resource: &str, start: Instant, interval: Duration) {
+        self.with(resource, |state, now| {
+            if start + interval == state.next_free {
+                state.next_free = start;
+                while let Some(last) = state.holes.last() {
+                    if *last + interval != state.next_free {
+                        break;
+                    }
+                    state.next_free = *last;
+                    state.holes.pop();
+                }
+            } else if start >= now && state.holes.len() < MAX_HOLES {
+                let at = state.holes.partition_point(|hole| *hole < start);
+                state.holes.insert(at, start);
+            }
+        });
     }
 
     /// Pauses `resource` until `until` (a later pause wins).
@@ -93,15 +184,46 @@ impl LocalBudget {
         });
     }
 
-    /// A 429 without a stated wait: the exponential back-off for the
-    /// `strikes`th one in a row (1 s, 2 s, 4 s, … 64 s).
-    pub(crate) fn strike(&self, resource: &str) -> Duration {
-        self.with(resource, |state, _| {
+    /// When `resource` is paused until, if later than now.
+    pub(crate) fn paused_until(&self, resource: &str) -> Option<Instant> {
+        let resources = self.resources.lock().ok()?;
+        let until = resources.get(resource)?.paused_until;
+        (until > Instant::now()).then_some(until)
+    }
+
+    /// A 429 without a stated wait, for a request sent at `sent`: the
+    /// exponential back-off for the `strikes`th episode in a row (1 s, 2 s,
+    /// 4 s, … 64 s), set as the pause and returned with the instant it
+    /// ends; `None` when an earlier 429 of the same episode (one that
+    /// arrived after this request was sent) already counted.
+    pub(crate) fn strike(&self, resource: &str, sent: Instant) -> Option<(Duration, Instant)> {
+        self.with(resource, |state, now| {
+            if state.last_strike.is_some_and(|last| sent < last) {
+                return None;
+            }
             let back_off = BACK_OFF_BASE * 2u32.pow(state.strikes.min(6));
             state.strikes = state.strikes.saturating_add(1);
-            back_off
+            state.last_strike = Some(now);
+            let until = now + back_off;
+            state.paused_until = state.paused_until.max(until);
+            state.back_off_until = Some(until);
+            Some((back_off, until))
         })
-        .unwrap_or(BACK_OFF_BASE)
+        .flatten()
+    }
+
+    /// The seconds in a 429's message replace the back-off it set (ending
+    /// at `back_off_until`), sooner or later; any other pause stands.
+    pub(crate) fn replace_back_off(&self, resource: &str, back_off_until: Instant, until: Instant) {
+        self.with(resource, |state, _| {
+            if state.back_off_until == Some(back_off_until) && state.paused_until == back_off_until
+            {
+                state.paused_until = until;
+            } else {
+                state.paused_until = state.paused_until.max(until);
+            }
+            state.back_off_until = None;
+        });
     }
 
     /// Any answer but a 429 ends a run of them.
@@ -120,7 +242,12 @@ const BACK_OFF_BASE: Duration = Duration::from_secs(1);
 /// not used by the Face service and is ignored).
 pub(crate) fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
     let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+    value.trim().parse::<u64>().ok().map(seconds)
+}
+
+/// A count of seconds read from an answer, at most [`MAX_PAUSE`].
+fn seconds(count: u64) -> Duration {
+    Duration::from_secs(count.min(MAX_PAUSE.as_secs()))
 }
 
 /// The seconds in a 429 message: "Try again in 26 seconds.", "Please retry
@@ -137,7 +264,9 @@ pub(crate) fn seconds_in_message(body: &[u8]) -> Option<Duration> {
         .into_iter()
         .rev()
         .collect();
-    digits.parse::<u64>().ok().map(Duration::from_secs)
+    // More digits than a u64 holds are still a long wait.
+    let count = digits.parse::<u64>().unwrap_or(u64::MAX);
+    (!digits.is_empty()).then(|| seconds(count))
 }
 
 #[cfg(test)]

@@ -58,8 +58,10 @@ impl Judge for Pacing {
 
     fn learn(&self, case: Case, status: StatusCode, headers: &HeaderMap) -> Option<Tap> {
         // The target's turn ends with the answer.
-        drop(case.admitted);
-        self.pacer.learn(&case.resource, status, headers)
+        let sent = case
+            .admitted
+            .map_or_else(tokio::time::Instant::now, |admitted| admitted.sent);
+        self.pacer.learn(&case.resource, sent, status, headers)
     }
 
     fn count_answer(&self, _answer: &Answer) {

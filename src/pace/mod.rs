@@ -42,7 +42,7 @@ mod judge;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode};
@@ -161,22 +161,24 @@ impl PaceStats {
     }
 }
 
-/// The settings and the shared state of a pacing layer.
+/// The settings and the shared state of a pacing layer. The settings
+/// sit behind locks so that a change made through any clone reaches every
+/// clone: a layer is never forked into a second budget.
 struct Pacer {
     interval: Duration,
-    policy: WaitPolicy,
+    policy: Mutex<WaitPolicy>,
     local: LocalBudget,
     targets: Targets,
     stats: PaceStats,
     #[cfg(feature = "redis")]
-    redis: Option<Arc<RedisBudget>>,
+    redis: Mutex<Option<Arc<RedisBudget>>>,
 }
 
 impl fmt::Debug for Pacer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pacer")
             .field("interval", &self.interval)
-            .field("policy", &self.policy)
+            .field("policy", &self.policy())
             .finish_non_exhaustive()
     }
 }
@@ -184,64 +186,179 @@ impl fmt::Debug for Pacer {
 /// A request that may go: it holds its target's turn, if it has one.
 struct Admitted {
     _turn: Option<OwnedSemaphorePermit>,
+    /// When it was let go, to tell a 429's episode.
+    sent: Instant,
+}
+
+/// A slot reserved and not yet used, in the schedule it was taken from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reserved {
+    Local {
+        start: Instant,
+        interval: Duration,
+    },
+    /// In the fleet's schedule, on the Redis server's clock (µs).
+    #[cfg(feature = "redis")]
+    Shared { start: i64, interval: i64 },
+}
+
+/// What the schedule says to one request.
+pub(crate) enum Decision {
+    Go { wait: Duration, reserved: Reserved },
+    Over(Duration),
+}
+
+/// A reservation that is given back unless it is used: a request that is
+/// cancelled while it waits (a timeout above the layer, a dropped future)
+/// or that is sent back to the queue leaves its slot to the next one.
+struct Held {
+    pacer: Arc<Pacer>,
+    resource: Arc<str>,
+    reserved: Option<Reserved>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(reserved) = self.reserved.take() {
+            self.pacer.release(&self.resource, reserved);
+        }
+    }
 }
 
 impl Pacer {
-    /// Waits for the request's turn and slot; `Err` with the wait when the
-    /// slot is further than the policy allows.
+    fn policy(&self) -> WaitPolicy {
+        match self.policy.lock() {
+            Ok(policy) => *policy,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    fn redis(&self) -> Option<Arc<RedisBudget>> {
+        self.redis.lock().ok()?.clone()
+    }
+
+    /// Waits for the request's turn and slot, both within the longest
+    /// wait; `Err` with the wait when the slot is further than that.
     async fn admit(
         self: Arc<Self>,
         resource: Arc<str>,
         target: Option<String>,
     ) -> Result<Admitted, Duration> {
-        let turn = match target {
-            Some(target) => self.targets.turn(target).await,
-            None => None,
-        };
-        match self.reserve(&resource).await {
-            Slot::After(wait) => {
-                let counters = &self.stats.inner;
-                if !wait.is_zero() {
-                    counters.waited.fetch_add(1, Ordering::Relaxed);
-                    let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
-                    counters.waited_micros.fetch_add(micros, Ordering::Relaxed);
-                    tokio::time::sleep(wait).await;
-                }
-                counters.sent.fetch_add(1, Ordering::Relaxed);
-                Ok(Admitted { _turn: turn })
+        let policy = self.policy();
+        let arrived = Instant::now();
+        let deadline = arrived.checked_add(policy.max_wait);
+        // A turn held by a request that never ends is waited for no longer
+        // than the longest wait; then the request goes without it (the
+        // service may answer 409, its own answer).
+        let turn = match (target, deadline) {
+            (None, _) => None,
+            (Some(target), Some(deadline)) => {
+                tokio::time::timeout_at(deadline, self.targets.turn(target))
+                    .await
+                    .ok()
+                    .flatten()
             }
-            Slot::Over(wait) => Err(wait),
+            (Some(target), None) => self.targets.turn(target).await,
+        };
+        loop {
+            let mut left = policy;
+            if let Some(deadline) = deadline {
+                left.max_wait = deadline.saturating_duration_since(Instant::now());
+            }
+            let (wait, reserved) = match self.reserve(&resource, left).await {
+                Decision::Go { wait, reserved } => (wait, reserved),
+                Decision::Over(wait) => return Err(wait),
+            };
+            let mut held = Held {
+                pacer: Arc::clone(&self),
+                resource: Arc::clone(&resource),
+                reserved: Some(reserved),
+            };
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            // A 429 that arrived while this request waited paused the
+            // resource: its slot falls inside the pause, so it is given
+            // back and the request queues again after the pause.
+            if let Some(until) = self.local.paused_until(&resource) {
+                drop(held);
+                if deadline.is_some_and(|deadline| until > deadline) || left.reject_when_over {
+                    return Err(until.saturating_duration_since(Instant::now()));
+                }
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            held.reserved = None;
+            let sent = Instant::now();
+            let counters = &self.stats.inner;
+            let waited = sent.saturating_duration_since(arrived);
+            if !waited.is_zero() {
+                counters.waited.fetch_add(1, Ordering::Relaxed);
+                let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+                counters.waited_micros.fetch_add(micros, Ordering::Relaxed);
+            }
+            counters.sent.fetch_add(1, Ordering::Relaxed);
+            return Ok(Admitted { _turn: turn, sent });
+        }
+    }
+
+    fn reserve_locally(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Decision {
+        match self.local.reserve(resource, interval, policy) {
+            Slot::After { wait, start } => Decision::Go {
+                wait,
+                reserved: Reserved::Local { start, interval },
+            },
+            Slot::Over(wait) => Decision::Over(wait),
         }
     }
 
     #[cfg(feature = "redis")]
-    async fn reserve(&self, resource: &str) -> Slot {
-        let Some(redis) = &self.redis else {
-            return self.local.reserve(resource, self.interval, self.policy);
+    async fn reserve(&self, resource: &str, policy: WaitPolicy) -> Decision {
+        let Some(redis) = self.redis() else {
+            return self.reserve_locally(resource, self.interval, policy);
         };
-        match redis.reserve(resource, self.interval, self.policy).await {
-            Some(slot) => slot,
+        match redis.reserve(resource, self.interval, policy).await {
+            Some(decision) => decision,
             None => {
                 self.stats
                     .inner
                     .redis_fallbacks
                     .fetch_add(1, Ordering::Relaxed);
                 let share = self.interval.saturating_mul(redis.fleet_size_value());
-                self.local.reserve(resource, share, self.policy)
+                self.reserve_locally(resource, share, policy)
             }
         }
     }
 
     #[cfg(not(feature = "redis"))]
-    async fn reserve(&self, resource: &str) -> Slot {
-        self.local.reserve(resource, self.interval, self.policy)
+    async fn reserve(&self, resource: &str, policy: WaitPolicy) -> Decision {
+        self.reserve_locally(resource, self.interval, policy)
     }
 
-    /// Learns from an answer: a 429 pauses the resource. Returns the tap
-    /// that reads the wait from the 429's message when no header gave it.
+    /// Gives a slot that was not used back to its schedule.
+    fn release(&self, resource: &Arc<str>, reserved: Reserved) {
+        match reserved {
+            Reserved::Local { start, interval } => self.local.release(resource, start, interval),
+            #[cfg(feature = "redis")]
+            Reserved::Shared { start, interval } => {
+                if let (Some(redis), Ok(runtime)) =
+                    (self.redis(), tokio::runtime::Handle::try_current())
+                {
+                    let resource = Arc::clone(resource);
+                    runtime.spawn(async move { redis.release(&resource, start, interval).await });
+                }
+            }
+        }
+    }
+
+    /// Learns from an answer to a request sent at `sent`: a 429 pauses the
+    /// resource. Returns the tap that reads the wait from the 429's message
+    /// when no header gave it.
     fn learn(
         self: &Arc<Self>,
         resource: &str,
+        sent: Instant,
         status: StatusCode,
         headers: &HeaderMap,
     ) -> Option<Tap> {
@@ -254,28 +371,48 @@ impl Pacer {
             self.pause(resource, wait);
             return None;
         }
-        // Until the message is read, back off; its seconds then replace it.
-        let back_off = self.local.strike(resource);
-        self.pause(resource, back_off);
+        // Until the message is read, back off (once per episode); its
+        // seconds then replace the back-off.
+        let back_off = self.local.strike(resource, sent);
+        if let Some((wait, _)) = back_off {
+            self.share_pause(resource, wait);
+        }
         let pacer = Arc::clone(self);
         let resource = resource.to_owned();
         let received = Instant::now();
         Some(Tap::new(TAP_LIMIT, move |body| {
-            if let Some(wait) = body.and_then(budget::seconds_in_message) {
-                let already = Instant::now().saturating_duration_since(received);
-                pacer.pause(&resource, wait.saturating_sub(already));
+            let Some(wait) = body.and_then(budget::seconds_in_message) else {
+                return;
+            };
+            let until = received + wait;
+            match back_off {
+                Some((_, back_off_until)) => {
+                    pacer.local.replace_back_off(&resource, back_off_until, until);
+                }
+                None => pacer.local.pause_until(&resource, until),
             }
+            let left = until.saturating_duration_since(Instant::now());
+            pacer.share_pause(&resource, left);
         }))
     }
 
+    /// Pauses the resource for `wait` (at most [`budget::MAX_PAUSE`]).
     fn pause(self: &Arc<Self>, resource: &str, wait: Duration) {
+        let wait = wait.min(budget::MAX_PAUSE);
         self.local.pause_until(resource, Instant::now() + wait);
+        self.share_pause(resource, wait);
+    }
+
+    /// Tells the fleet, when there is one.
+    fn share_pause(&self, resource: &str, wait: Duration) {
         #[cfg(feature = "redis")]
-        if let (Some(redis), Ok(runtime)) = (&self.redis, tokio::runtime::Handle::try_current()) {
-            let redis = Arc::clone(redis);
+        if let (Some(redis), Ok(runtime)) = (self.redis(), tokio::runtime::Handle::try_current()) {
+            let wait = wait.min(budget::MAX_PAUSE);
             let resource = resource.to_owned();
             runtime.spawn(async move { redis.pause(&resource, wait).await });
         }
+        #[cfg(not(feature = "redis"))]
+        let _ = (resource, wait);
     }
 }
 
@@ -293,15 +430,15 @@ impl Pacing {
         Self {
             pacer: Arc::new(Pacer {
                 interval: rate.interval(),
-                policy: WaitPolicy {
+                policy: Mutex::new(WaitPolicy {
                     max_wait: Duration::from_secs(30),
                     reject_when_over: false,
-                },
+                }),
                 local: LocalBudget::default(),
                 targets: Targets::default(),
                 stats: PaceStats::default(),
                 #[cfg(feature = "redis")]
-                redis: None,
+                redis: Mutex::new(None),
             }),
         }
     }
@@ -311,47 +448,40 @@ impl Pacing {
         Self::new(tier.rate())
     }
 
-    fn update(self, change: impl FnOnce(&mut Pacer)) -> Self {
-        let mut pacer = match Arc::try_unwrap(self.pacer) {
-            Ok(pacer) => pacer,
-            // Shared already: the new settings start with fresh state.
-            Err(shared) => Pacer {
-                interval: shared.interval,
-                policy: shared.policy,
-                local: LocalBudget::default(),
-                targets: Targets::default(),
-                stats: PaceStats::default(),
-                #[cfg(feature = "redis")]
-                redis: shared.redis.clone(),
-            },
-        };
-        change(&mut pacer);
-        Self {
-            pacer: Arc::new(pacer),
+    fn change_policy(self, change: impl FnOnce(&mut WaitPolicy)) -> Self {
+        match self.pacer.policy.lock() {
+            Ok(mut policy) => change(&mut policy),
+            Err(poisoned) => change(&mut poisoned.into_inner()),
         }
+        self
     }
 
-    /// The longest a request waits for its slot (30 s by default); a
-    /// request whose slot is further away is answered locally with 429.
+    /// The longest a request waits for its slot and for its target's turn
+    /// (30 s by default); a request whose slot is further away is answered
+    /// locally with 429. Every clone of this pacing uses it from now on.
     #[must_use]
     pub fn max_wait(self, max_wait: Duration) -> Self {
-        self.update(|pacer| pacer.policy.max_wait = max_wait)
+        self.change_policy(|policy| policy.max_wait = max_wait)
     }
 
     /// Never wait: a request without a free slot is answered locally with
-    /// 429 and a `Retry-After` at once. Off by default.
+    /// 429 and a `Retry-After` at once. Off by default. Every clone of this
+    /// pacing uses it from now on.
     #[must_use]
     pub fn reject_when_over(self, enabled: bool) -> Self {
-        self.update(|pacer| pacer.policy.reject_when_over = enabled)
+        self.change_policy(|policy| policy.reject_when_over = enabled)
     }
 
     /// Share the budget and the 429 pauses with every process that uses the
-    /// same Redis server (feature `redis`).
+    /// same Redis server (feature `redis`). Every clone of this pacing uses
+    /// it from now on.
     #[cfg(feature = "redis")]
     #[must_use]
     pub fn redis(self, budget: RedisBudget) -> Self {
-        let budget = Arc::new(budget);
-        self.update(|pacer| pacer.redis = Some(budget))
+        if let Ok(mut redis) = self.pacer.redis.lock() {
+            *redis = Some(Arc::new(budget));
+        }
+        self
     }
 
     /// The counters of this layer and every service made from it.

@@ -11,35 +11,91 @@ use std::time::Duration;
 
 use redis::Script;
 
-use super::budget::{Slot, WaitPolicy};
+use super::budget::{WaitPolicy, MAX_PAUSE};
+use super::{Decision, Reserved};
 use crate::redis_link::Link;
 
 /// Reserves the first free slot: `KEYS[1]` holds the next free instant,
-/// `KEYS[2]` the pause, both in microseconds of the server's clock.
-/// `ARGV[1]` is the interval, `ARGV[2]` the longest wait (`-1`: none).
+/// `KEYS[2]` the pause, `KEYS[3]` the slots given back (a sorted set), all
+/// in microseconds of the server's clock. `ARGV[1]` is the interval,
+/// `ARGV[2]` the longest wait (`-1`: none), `ARGV[3]` the furthest a
+/// stored instant may lie ahead: anything else is nonsense (written by
+/// hand, by another program) and is repaired, never obeyed.
 const RESERVE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local max_wait = tonumber(ARGV[2])
-local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-local start = math.max(next_free, paused, now)
+local horizon = now + tonumber(ARGV[3])
+local function instant(key)
+  local v = tonumber(redis.call('GET', key) or '0')
+  if v == nil or v ~= v or v > horizon then
+    redis.call('DEL', key)
+    return 0
+  end
+  return v
+end
+local next_free = instant(KEYS[1])
+local paused = instant(KEYS[2])
+local floor = math.max(paused, now)
+local function allows(wait)
+  return not ((max_wait < 0 and wait > 0) or (max_wait >= 0 and wait > max_wait))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now))
+local hole = redis.call('ZRANGEBYSCORE', KEYS[3], string.format('%d', floor), string.format('%d', horizon), 'LIMIT', 0, 1)[1]
+if hole then
+  local start = tonumber(hole)
+  if start and allows(start - now) then
+    redis.call('ZREM', KEYS[3], hole)
+    return {1, start - now, start}
+  end
+end
+local start = math.max(next_free, floor)
 local wait = start - now
-if (max_wait < 0 and wait > 0) or (max_wait >= 0 and wait > max_wait) then
-  return {0, wait}
+if not allows(wait) then
+  return {0, wait, 0}
 end
 redis.call('SET', KEYS[1], string.format('%d', start + interval), 'PX', math.floor((wait + interval) / 1000) + 1000)
-return {1, wait}
+return {1, wait, start}
+";
+
+/// Gives back the slot at `ARGV[1]` (µs) of the interval `ARGV[2]`: the
+/// end of the schedule moves back over it and any slots given back before
+/// it, or it waits in `KEYS[2]` for the next request (at most `ARGV[3]`
+/// of them, kept for `ARGV[4]` ms).
+const RELEASE: &str = r"
+local start = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local next_free = tonumber(redis.call('GET', KEYS[1]) or '')
+if next_free and next_free == start + interval then
+  local back = start
+  while redis.call('ZREM', KEYS[2], string.format('%d', back - interval)) == 1 do
+    back = back - interval
+  end
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then
+    redis.call('SET', KEYS[1], string.format('%d', back), 'PX', ttl)
+  end
+  return 1
+end
+if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[2], start, string.format('%d', start))
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
+return 0
 ";
 
 /// Pauses `KEYS[1]` for `ARGV[1]` microseconds from the server's now,
-/// unless a longer pause stands.
+/// unless a longer pause stands (one beyond `ARGV[2]` µs ahead is
+/// nonsense and is replaced).
 const PAUSE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local pause = tonumber(ARGV[1])
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if current == nil or current ~= current or current > now + tonumber(ARGV[2]) then
+  current = 0
+end
 if now + pause > current then
   redis.call('SET', KEYS[1], string.format('%d', now + pause), 'PX', math.floor(pause / 1000) + 1000)
 end
@@ -63,6 +119,7 @@ pub struct RedisBudget {
     fleet_size: u32,
     prefix: String,
     reserve: Script,
+    release: Script,
     pause: Script,
 }
 
@@ -86,6 +143,7 @@ impl RedisBudget {
             fleet_size: 1,
             prefix: "face-preflight:pace".to_owned(),
             reserve: Script::new(RESERVE),
+            release: Script::new(RELEASE),
             pause: Script::new(PAUSE),
         })
     }
@@ -117,11 +175,15 @@ impl RedisBudget {
         self.fleet_size
     }
 
-    fn keys(&self, resource: &str) -> (String, String) {
-        (
-            format!("{}:{resource}:next", self.prefix),
-            format!("{}:{resource}:paused", self.prefix),
-        )
+    fn keys(&self, resource: &str) -> [String; 3] {
+        ["next", "paused", "returned"].map(|kind| format!("{}:{resource}:{kind}", self.prefix))
+    }
+
+    /// How far ahead a stored instant may lie: the longest wait and the
+    /// longest pause (µs).
+    fn horizon(policy: WaitPolicy) -> i64 {
+        let most = policy.max_wait.min(Duration::from_secs(86_400)) + MAX_PAUSE;
+        i64::try_from(most.as_micros()).unwrap_or(i64::MAX)
     }
 
     /// Reserves a slot in the fleet's schedule; `None` when Redis could not
@@ -131,8 +193,8 @@ impl RedisBudget {
         resource: &str,
         interval: Duration,
         policy: WaitPolicy,
-    ) -> Option<Slot> {
-        let (next, paused) = self.keys(resource);
+    ) -> Option<Decision> {
+        let [next, paused, returned] = self.keys(resource);
         let max_wait: i64 = if policy.reject_when_over {
             -1
         } else {
@@ -140,26 +202,56 @@ impl RedisBudget {
         };
         let interval_us = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
         let mut invocation = self.reserve.key(next);
-        invocation.key(paused).arg(interval_us).arg(max_wait);
-        let (admitted, wait): (i64, i64) = self
+        invocation
+            .key(paused)
+            .key(returned)
+            .arg(interval_us)
+            .arg(max_wait)
+            .arg(Self::horizon(policy));
+        let (admitted, wait, start): (i64, i64, i64) = self
             .link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
         let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0));
         Some(if admitted == 1 {
-            Slot::After(wait)
+            Decision::Go {
+                wait,
+                reserved: Reserved::Shared {
+                    start,
+                    interval: interval_us,
+                },
+            }
         } else {
-            Slot::Over(wait)
+            Decision::Over(wait)
         })
+    }
+
+    /// Gives back a slot of the fleet's schedule that was not used.
+    pub(crate) async fn release(&self, resource: &str, start: i64, interval: i64) {
+        let [next, _, returned] = self.keys(resource);
+        let mut invocation = self.release.key(next);
+        invocation
+            .key(returned)
+            .arg(start)
+            .arg(interval)
+            .arg(MAX_RETURNED)
+            .arg(u64::try_from(MAX_PAUSE.as_millis()).unwrap_or(u64::MAX) * 2);
+        let _ = self
+            .link
+            .run(|mut connection| async move {
+                invocation.invoke_async::<i64>(&mut connection).await
+            })
+            .await;
     }
 
     /// Pauses the resource for the whole fleet; `false` if Redis could not
     /// be told.
     pub(crate) async fn pause(&self, resource: &str, pause: Duration) -> bool {
-        let (_, paused) = self.keys(resource);
-        let pause_us = i64::try_from(pause.as_micros()).unwrap_or(i64::MAX);
+        let [_, paused, _] = self.keys(resource);
+        let pause_us = i64::try_from(pause.min(MAX_PAUSE).as_micros()).unwrap_or(i64::MAX);
+        let horizon = i64::try_from(MAX_PAUSE.as_micros()).unwrap_or(i64::MAX);
         let mut invocation = self.pause.key(paused);
-        invocation.arg(pause_us);
+        invocation.arg(pause_us).arg(horizon);
         self.link
             .run(|mut connection| async move {
                 invocation.invoke_async::<i64>(&mut connection).await
@@ -168,3 +260,6 @@ impl RedisBudget {
             .is_some()
     }
 }
+
+/// Slots given back kept in the shared schedule at most.
+const MAX_RETURNED: u64 = 1024;
