@@ -199,7 +199,10 @@ pub(crate) enum Reserved {
     },
     /// In the fleet's schedule, on the Redis server's clock (µs).
     #[cfg(feature = "redis")]
-    Shared { start: i64, interval: i64 },
+    Shared {
+        start: i64,
+        interval: i64,
+    },
 }
 
 /// What the schedule says to one request.
@@ -387,7 +390,9 @@ impl Pacer {
             let until = received + wait;
             match back_off {
                 Some((_, back_off_until)) => {
-                    pacer.local.replace_back_off(&resource, back_off_until, until);
+                    pacer
+                        .local
+                        .replace_back_off(&resource, back_off_until, until);
                 }
                 None => pacer.local.pause_until(&resource, until),
             }

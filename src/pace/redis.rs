@@ -236,12 +236,12 @@ impl RedisBudget {
             .arg(interval)
             .arg(MAX_RETURNED)
             .arg(u64::try_from(MAX_PAUSE.as_millis()).unwrap_or(u64::MAX) * 2);
-        let _ = self
-            .link
-            .run(|mut connection| async move {
-                invocation.invoke_async::<i64>(&mut connection).await
-            })
-            .await;
+        let _ =
+            self.link
+                .run(|mut connection| async move {
+                    invocation.invoke_async::<i64>(&mut connection).await
+                })
+                .await;
     }
 
     /// Pauses the resource for the whole fleet; `false` if Redis could not

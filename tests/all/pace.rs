@@ -407,3 +407,232 @@ mod over_loopback {
         assert_eq!((stats.remote_429, stats.local_429), (1, 2));
     }
 }
+
+/// Issue #25: the edges of pacing, each case on tokio's paused clock.
+mod edges {
+    use super::*;
+
+    fn message(text: &str) -> String {
+        format!(r#"{{"error":{{"code":"429","message":"{text}"}}}}"#)
+    }
+
+    /// `n` GETs of `uri` at once through `layer`: statuses and Retry-After.
+    async fn send_all(
+        layer: &PreflightLayer,
+        clocked: &Clocked,
+        uris: &[String],
+    ) -> Vec<(u16, Option<String>)> {
+        let service = layer.clone().layer(clocked.service());
+        let calls = uris.iter().map(|uri| {
+            let request = Request::get(uri.as_str())
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let service = service.clone();
+            async move {
+                let response = service.oneshot(request).await.unwrap();
+                let retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let status = response.status().as_u16();
+                response.into_body().collect().await.unwrap();
+                (status, retry_after)
+            }
+        });
+        futures_util::future::join_all(calls).await
+    }
+
+    const PATH: &str = "/face/v1.2/persongroups";
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_waiter_gives_its_slot_back() {
+        let clocked = Clocked::new(Duration::ZERO, vec![]);
+        let pacing = Pacing::tier(Tier::S0);
+        let service = preflight(&pacing).layer(clocked.service());
+        // 20 at once, each given up by its caller after 250 ms.
+        let calls = (0..20).map(|_| {
+            let service = service.clone();
+            async move {
+                tokio::time::timeout(ms(250), service.oneshot(to_full(get(PATH))))
+                    .await
+                    .is_ok()
+            }
+        });
+        let done = futures_util::future::join_all(calls).await;
+        assert_eq!(done.iter().filter(|d| **d).count(), 3);
+        // The 17 slots given up are free again: an idle resource at 1 s
+        // admits a new request at once.
+        tokio::time::sleep_until(clocked.start + ms(1000)).await;
+        let response = service.oneshot(to_full(get(PATH))).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(clocked.arrivals(), [ms(0), ms(100), ms(200), ms(1000)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_retry_after_is_bounded_and_never_panics() {
+        for answer in [
+            (
+                429,
+                vec![("retry-after", u64::MAX.to_string())],
+                message("Rate limit is exceeded."),
+            ),
+            (
+                429,
+                vec![],
+                message("Rate limit is exceeded. Try again in 18446744073709551615 seconds."),
+            ),
+            (
+                429,
+                vec![],
+                message("Try again in 99999999999999999999999999 seconds."),
+            ),
+            (
+                429,
+                vec![("retry-after", "1000000000".to_owned())],
+                message("Rate limit is exceeded."),
+            ),
+        ] {
+            let clocked = Clocked::new(Duration::ZERO, vec![answer]);
+            let pacing = Pacing::tier(Tier::S0);
+            let statuses = burst(&pacing, &clocked, 1, PATH).await;
+            assert_eq!(statuses[0].0, 429);
+            // The pause is at most two minutes: past the longest wait
+            // (30 s) a local 429 names it ...
+            let statuses = burst(&pacing, &clocked, 1, PATH).await;
+            assert_eq!(statuses, [(429, Some("120".to_owned()))]);
+            // ... and two minutes later the resource is open again.
+            tokio::time::sleep(Duration::from_secs(120)).await;
+            let statuses = burst(&pacing, &clocked, 1, PATH).await;
+            assert_eq!(statuses, [(200, None)]);
+            assert_eq!(clocked.arrivals().len(), 2);
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_429s_count_as_one_episode() {
+        let answers = (0..10)
+            .map(|_| {
+                (
+                    429,
+                    vec![],
+                    message("Rate limit is exceeded. Try again in 1 seconds."),
+                )
+            })
+            .collect();
+        // All ten in flight at once (the service takes 50 ms).
+        let clocked = Clocked::new(ms(50), answers);
+        let pacing = Pacing::new(Rate::per_second(1000));
+        let statuses = burst(&pacing, &clocked, 10, PATH).await;
+        assert!(statuses.iter().all(|(s, _)| *s == 429));
+        // The message's one second replaces the back-off: the next request
+        // goes about a second after the last 429, not 64 s later.
+        let statuses = burst(&pacing, &clocked, 1, PATH).await;
+        assert_eq!(statuses, [(200, None)]);
+        let last = *clocked.arrivals().last().unwrap();
+        assert!(last >= ms(1050) && last <= ms(1060), "{last:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reserved_slot_waits_out_a_later_pause() {
+        let clocked = Clocked::new(
+            ms(150),
+            vec![(
+                429,
+                vec![("retry-after", "10".to_owned())],
+                message("Rate limit is exceeded."),
+            )],
+        );
+        let pacing = Pacing::tier(Tier::S0);
+        let statuses = burst(&pacing, &clocked, 30, PATH).await;
+        assert_eq!(statuses[0], (429, Some("10".to_owned())));
+        let arrivals = clocked.arrivals();
+        // Sent before the 429 arrived (at 150 ms): the first two. Then
+        // nothing until the pause ends at 10.15 s.
+        assert_eq!(arrivals[..2], [ms(0), ms(100)]);
+        assert!(
+            arrivals[2..].iter().all(|at| *at >= ms(10_150)),
+            "{arrivals:?}"
+        );
+        assert_eq!(arrivals.len(), 30, "all still sent, none refused");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_turn_waits_no_longer_than_max_wait() {
+        let arrivals: Arc<Mutex<Vec<Duration>>> = Arc::default();
+        let start = Instant::now();
+        let service = {
+            let arrivals = arrivals.clone();
+            service_fn(move |_: Request<Full<Bytes>>| {
+                let arrivals = arrivals.clone();
+                async move {
+                    let first = {
+                        let mut arrivals = arrivals.lock().unwrap();
+                        arrivals.push(start.elapsed());
+                        arrivals.len() == 1
+                    };
+                    if first {
+                        // The first add hangs upstream.
+                        std::future::pending::<()>().await;
+                    }
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"{}"))))
+                }
+            })
+        };
+        let pacing = Pacing::new(Rate::per_second(1000)).max_wait(ms(1000));
+        let service = preflight(&pacing).layer(service);
+        let add = || {
+            to_full(post_image(
+                "/face/v1.2/persongroups/staff/persons/c5c24a82-6845-4031-9d5d-978df9175426/persistedfaces",
+                jpeg_at_least(2000),
+            ))
+        };
+        let hanging = tokio::spawn(service.clone().oneshot(add()));
+        tokio::time::sleep(ms(10)).await;
+        let second = service.oneshot(add()).await.unwrap();
+        assert_eq!(second.status(), 200);
+        let arrivals = arrivals.lock().unwrap().clone();
+        assert_eq!(arrivals, [ms(0), ms(1010)], "sent when its wait ran out");
+        hanging.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_budget_per_resource_however_the_host_is_spelled() {
+        let clocked = Clocked::new(Duration::ZERO, vec![]);
+        let pacing = Pacing::tier(Tier::S0);
+        let uris = [
+            "https://myresource.cognitiveservices.azure.com",
+            "https://MyResource.cognitiveservices.azure.com:443",
+            "https://myresource.cognitiveservices.azure.com.",
+        ]
+        .map(|host| format!("{host}{PATH}"));
+        send_all(&preflight(&pacing), &clocked, &uris).await;
+        assert_eq!(clocked.arrivals(), [ms(0), ms(100), ms(200)]);
+
+        // Two resources behind one gateway: two budgets.
+        let clocked = Clocked::new(Duration::ZERO, vec![]);
+        let east = preflight(&pacing).path_prefix("/east");
+        let west = preflight(&pacing).path_prefix("/west");
+        let uri = |prefix: &str| vec![format!("https://gateway.example{prefix}{PATH}")];
+        let (east_uris, west_uris) = (uri("/east"), uri("/west"));
+        let (_, _) = tokio::join!(
+            send_all(&east, &clocked, &east_uris),
+            send_all(&west, &clocked, &west_uris)
+        );
+        assert_eq!(clocked.arrivals(), [ms(0), ms(0)]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_setting_changed_on_a_clone_keeps_one_budget() {
+        let clocked = Clocked::new(Duration::ZERO, vec![]);
+        let pacing = Pacing::tier(Tier::S0);
+        let first = preflight(&pacing);
+        let changed = pacing.clone().max_wait(ms(5000));
+        let second = preflight(&changed);
+        let uris = vec![format!("{HOST}{PATH}")];
+        let (_, _) = tokio::join!(
+            send_all(&first, &clocked, &uris),
+            send_all(&second, &clocked, &uris)
+        );
+        assert_eq!(clocked.arrivals(), [ms(0), ms(100)], "one budget, not two");
+    }
+}
