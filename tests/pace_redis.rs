@@ -267,3 +267,80 @@ async fn requests_flow_on_the_local_budget_when_redis_stops() {
     }
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
+
+/// Issue #25, case 9: a value in Redis that no process wrote (by hand, by
+/// another program, a wrong type) is repaired, never obeyed: the request
+/// goes at once, decided by Redis, and the key is left sane with a TTL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_value_in_redis_is_repaired_not_obeyed() {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_connection().unwrap();
+    let resource = "https://fleet.cognitiveservices.azure.com";
+    for (kind, value) in [
+        ("next", "inf"),
+        ("next", "1e300"),
+        ("next", "abc"),
+        ("next", "nan"),
+        ("next", "wrong type"),
+        ("paused", "inf"),
+        ("paused", "1e300"),
+        ("paused", "abc"),
+        ("paused", "wrong type"),
+        ("returned", "abc"),
+        ("returned", "wrong type"),
+    ] {
+        let prefix = prefix("corrupt");
+        let key = format!("{prefix}:{resource}:{kind}");
+        if value == "wrong type" {
+            redis::cmd("RPUSH")
+                .arg(&key)
+                .arg("x")
+                .exec(&mut connection)
+                .unwrap();
+        } else {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .exec(&mut connection)
+                .unwrap();
+        }
+        let layer = Pacing::new(Rate::per_second(10))
+            .max_wait(Duration::from_secs(5))
+            .redis(
+                RedisBudget::open(&redis_url())
+                    .unwrap()
+                    .key_prefix(prefix.clone())
+                    .timeout(Duration::from_millis(500)),
+            );
+        let arrivals: Arrivals = Arc::default();
+        let service = preflight(&layer).layer(recorder(arrivals.clone(), 200));
+        let started = Instant::now();
+        for _ in 0..2 {
+            let response = service.clone().oneshot(get()).await.unwrap();
+            assert_eq!(response.status(), 200, "{kind} = {value}");
+        }
+        // The second waits its interval (100 ms) and no more.
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < Duration::from_millis(400),
+            "{kind} = {value}: {elapsed:?}"
+        );
+        let stats = layer.stats().snapshot();
+        assert_eq!(stats.redis_fallbacks, 0, "{kind} = {value}");
+        assert_eq!(stats.local_429, 0, "{kind} = {value}");
+        assert_eq!(arrivals.lock().unwrap().len(), 2);
+        // Whatever the key holds now was written by the scripts: a number
+        // of microseconds within reach, with a TTL; or nothing.
+        let kind_now: String = redis::cmd("TYPE").arg(&key).query(&mut connection).unwrap();
+        assert!(
+            kind_now == "string" || kind_now == "none",
+            "{key}: {kind_now}"
+        );
+        if kind_now == "string" {
+            let ttl: i64 = redis::cmd("PTTL").arg(&key).query(&mut connection).unwrap();
+            assert!((1..=130_000).contains(&ttl), "{key}: ttl {ttl}");
+            let stored: String = redis::cmd("GET").arg(&key).query(&mut connection).unwrap();
+            assert!(stored.parse::<i64>().is_ok(), "{key}: {stored}");
+        }
+    }
+}

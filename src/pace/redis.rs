@@ -28,10 +28,15 @@ local interval = tonumber(ARGV[1])
 local max_wait = tonumber(ARGV[2])
 local horizon = now + tonumber(ARGV[3])
 local function instant(key)
-  local v = tonumber(redis.call('GET', key) or '0')
+  local raw = redis.pcall('GET', key)
+  if type(raw) == 'table' then raw = 'wrong type' end
+  local v = tonumber(raw or '0')
   if v == nil or v ~= v or v > horizon then
     redis.call('DEL', key)
     return 0
+  end
+  if v > now and redis.call('PTTL', key) == -1 then
+    redis.call('PEXPIRE', key, math.floor((v - now) / 1000) + 1000)
   end
   return v
 end
@@ -41,7 +46,9 @@ local floor = math.max(paused, now)
 local function allows(wait)
   return not ((max_wait < 0 and wait > 0) or (max_wait >= 0 and wait > max_wait))
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now))
+if type(redis.pcall('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. string.format('%d', now))) == 'table' then
+  redis.call('DEL', KEYS[3])
+end
 local hole = redis.call('ZRANGEBYSCORE', KEYS[3], string.format('%d', floor), string.format('%d', horizon), 'LIMIT', 0, 1)[1]
 if hole then
   local start = tonumber(hole)
@@ -66,7 +73,9 @@ return {1, wait, start}
 const RELEASE: &str = r"
 local start = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
-local next_free = tonumber(redis.call('GET', KEYS[1]) or '')
+local raw = redis.pcall('GET', KEYS[1])
+if type(raw) == 'table' then return 0 end
+local next_free = tonumber(raw or '')
 if next_free and next_free == start + interval then
   local back = start
   while redis.call('ZREM', KEYS[2], string.format('%d', back - interval)) == 1 do
@@ -78,7 +87,12 @@ if next_free and next_free == start + interval then
   end
   return 1
 end
-if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[3]) then
+local held = redis.pcall('ZCARD', KEYS[2])
+if type(held) == 'table' then
+  redis.call('DEL', KEYS[2])
+  held = 0
+end
+if held < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[2], start, string.format('%d', start))
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
 end
@@ -92,7 +106,12 @@ const PAUSE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local pause = tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local raw = redis.pcall('GET', KEYS[1])
+if type(raw) == 'table' then
+  redis.call('DEL', KEYS[1])
+  raw = false
+end
+local current = tonumber(raw or '0')
 if current == nil or current ~= current or current > now + tonumber(ARGV[2]) then
   current = 0
 end
