@@ -1,24 +1,31 @@
 //! One connection to a Redis server shared by the stateful layers, with
 //! the rule they share: Redis is an aid, never a dependency of a request.
 //! A call that fails or takes longer than the timeout counts as "Redis
-//! could not decide", and Redis is left alone for a second before it is
-//! tried again.
+//! could not decide", and Redis is left alone for the cool-down (a second
+//! by default) before it is tried again.
+//!
+//! The reconnect back-off is this cool-down alone: after a failure the
+//! connection is dropped, and the first call after the cool-down makes one
+//! fresh attempt within the timeout. The redis crate's own back-off (six
+//! retries, growing to seconds) is switched off: it kept the layers on
+//! their local state for up to 5 s after Redis was back.
 
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
-/// How long Redis is left alone after a failure.
-const COOL_DOWN: Duration = Duration::from_secs(1);
+/// How long Redis is left alone after a failure, by default.
+pub(crate) const COOL_DOWN: Duration = Duration::from_secs(1);
 
 pub(crate) struct Link {
     client: redis::Client,
     connection: Mutex<Option<ConnectionManager>>,
     down_until: Mutex<Option<Instant>>,
     pub(crate) timeout: Duration,
+    pub(crate) cool_down: Duration,
 }
 
 impl Link {
@@ -29,6 +36,7 @@ impl Link {
             connection: Mutex::new(None),
             down_until: Mutex::new(None),
             timeout: Duration::from_millis(50),
+            cool_down: COOL_DOWN,
         })
     }
 
@@ -36,8 +44,8 @@ impl Link {
         self.client.get_connection_info().addr().to_string()
     }
 
-    /// A connection, unless Redis failed less than a second ago or cannot
-    /// be reached within the timeout.
+    /// A connection, unless Redis failed less than a cool-down ago or
+    /// cannot be reached within the timeout.
     async fn connection(&self) -> Option<ConnectionManager> {
         if let Ok(down) = self.down_until.lock() {
             if down.is_some_and(|until| Instant::now() < until) {
@@ -47,7 +55,10 @@ impl Link {
         if let Some(connection) = self.connection.lock().ok()?.clone() {
             return Some(connection);
         }
-        let connect = ConnectionManager::new(self.client.clone());
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(0)
+            .set_connection_timeout(Some(self.timeout));
+        let connect = ConnectionManager::new_with_config(self.client.clone(), config);
         match tokio::time::timeout(self.timeout, connect).await {
             Ok(Ok(connection)) => {
                 if let Ok(mut slot) = self.connection.lock() {
@@ -64,7 +75,12 @@ impl Link {
 
     fn failed(&self) {
         if let Ok(mut down) = self.down_until.lock() {
-            *down = Some(Instant::now() + COOL_DOWN);
+            *down = Instant::now().checked_add(self.cool_down);
+        }
+        // The next attempt connects afresh: a connection to a server that
+        // was frozen or restarted is not waited on.
+        if let Ok(mut connection) = self.connection.lock() {
+            *connection = None;
         }
         #[cfg(feature = "tracing")]
         tracing::warn!(

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use face_preflight::catalogue;
-use face_preflight::pace::{Rate, Tier};
+use face_preflight::pace::{Rate, Tier, TIER_MARGIN_PERCENT};
 use face_preflight::proxy::{Proxy, ProxyConfig};
 
 /// A sidecar that answers Face API requests the service would reject with
@@ -35,7 +35,8 @@ struct Args {
     )]
     listen: SocketAddr,
 
-    /// The resource's pricing tier: f0 (20 a minute) or s0 (10 a second).
+    /// The resource's pricing tier: f0 (20 a minute) or s0 (10 a second),
+    /// paced 5 % under it.
     #[arg(long, env = "FACE_PREFLIGHT_TIER", conflicts_with = "rate")]
     tier: Option<TierArg>,
 
@@ -126,8 +127,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args = Args::parse();
     let mut config = ProxyConfig::new(args.upstream.clone());
     config.rate = match (args.tier, args.rate) {
-        (Some(TierArg::F0), _) => Some(Tier::F0.rate()),
-        (Some(TierArg::S0), _) => Some(Tier::S0.rate()),
+        (Some(TierArg::F0), _) => Some(Tier::F0.rate().with_margin(TIER_MARGIN_PERCENT)),
+        (Some(TierArg::S0), _) => Some(Tier::S0.rate().with_margin(TIER_MARGIN_PERCENT)),
         (None, Some(rate)) => Some(Rate::per_second(rate)),
         (None, None) => None,
     };

@@ -154,6 +154,17 @@ impl RedisFacts {
         self
     }
 
+    /// How long Redis is left alone after a call failed or timed out (1 s
+    /// by default): the reconnect back-off. The first lookup after it tries
+    /// one fresh connection.
+    #[must_use]
+    pub fn cool_down(mut self, cool_down: Duration) -> Self {
+        if let Some(link) = Arc::get_mut(&mut self.link) {
+            link.cool_down = cool_down;
+        }
+        self
+    }
+
     /// The prefix of the keys (`face-preflight:facts` by default).
     #[must_use]
     pub fn key_prefix(mut self, prefix: impl Into<String>) -> Self {

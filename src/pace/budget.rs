@@ -70,6 +70,10 @@ struct Resource {
     last_strike: Option<Instant>,
     /// Reserved slots given back, ascending, taken again first.
     holes: Vec<Instant>,
+    /// The end of the last slot this process holds in the fleet's schedule
+    /// (on the Redis server's clock in µs, and on ours): when Redis fails,
+    /// the local schedule starts there, so the switch causes no burst.
+    shared_end: Option<(i64, Instant)>,
 }
 
 impl Resource {
@@ -81,6 +85,7 @@ impl Resource {
             strikes: 0,
             last_strike: None,
             holes: Vec::new(),
+            shared_end: None,
         }
     }
 
@@ -90,6 +95,7 @@ impl Resource {
             && self.paused_until <= now
             && self.strikes == 0
             && self.holes.is_empty()
+            && self.shared_end.is_none_or(|(_, end)| end <= now)
     }
 }
 
@@ -173,6 +179,52 @@ impl LocalBudget {
             } else if start >= now && state.holes.len() < MAX_HOLES {
                 let at = state.holes.partition_point(|hole| *hole < start);
                 state.holes.insert(at, start);
+            }
+        });
+    }
+
+    /// When the local schedule of `resource` is next free, if later than
+    /// now: the horizon its reservations reach, which the fleet's schedule
+    /// takes over when Redis is back.
+    pub(crate) fn horizon(&self, resource: &str) -> Option<Instant> {
+        let resources = self.resources.lock().ok()?;
+        let next_free = resources.get(resource)?.next_free;
+        (next_free > Instant::now()).then_some(next_free)
+    }
+
+    /// Notes a slot of the fleet's schedule this process reserved, ending
+    /// at `server_end` µs on the server's clock and `local_end` on ours.
+    pub(crate) fn note_shared(&self, resource: &str, server_end: i64, local_end: Instant) {
+        self.with(resource, |state, _| {
+            if state.shared_end.is_none_or(|(_, end)| end < local_end) {
+                state.shared_end = Some((server_end, local_end));
+            }
+        });
+    }
+
+    /// A slot of the fleet's schedule given back: the noted end moves back
+    /// over it when it was the last (others given back out of order leave
+    /// it where it is: the local schedule then starts a little late, never
+    /// early).
+    pub(crate) fn shared_given_back(&self, resource: &str, server_start: i64, interval: i64) {
+        self.with(resource, |state, _| {
+            if let Some((server_end, local_end)) = state.shared_end {
+                if server_start.checked_add(interval) == Some(server_end) {
+                    let back = Duration::from_micros(u64::try_from(interval).unwrap_or(0));
+                    state.shared_end = local_end
+                        .checked_sub(back)
+                        .map(|local_end| (server_start, local_end));
+                }
+            }
+        });
+    }
+
+    /// Redis failed: the local schedule takes over where this process's
+    /// slots in the fleet's schedule end.
+    pub(crate) fn take_over_shared(&self, resource: &str) {
+        self.with(resource, |state, _| {
+            if let Some((_, end)) = state.shared_end.take() {
+                state.next_free = state.next_free.max(end);
             }
         });
     }

@@ -70,8 +70,15 @@ pub enum Tier {
     S0,
 }
 
+/// The margin [`Pacing::tier`] leaves under a tier's documented rate, in
+/// per cent: the service counts requests in sliding windows and refuses a
+/// burst at the exact rate, so a fleet paced at exactly 10/s still drew
+/// 429s; at 9.5/s it drew none.
+pub const TIER_MARGIN_PERCENT: u32 = 5;
+
 impl Tier {
-    /// The tier's rate.
+    /// The tier's documented rate (the service's limit, without the
+    /// margin [`Pacing::tier`] keeps).
     pub fn rate(self) -> Rate {
         match self {
             Tier::F0 => Rate::per_minute(20),
@@ -109,6 +116,25 @@ impl Rate {
     /// The spacing between two requests.
     pub fn interval(self) -> Duration {
         self.per / self.requests
+    }
+
+    /// This rate less `percent` per cent (at most 50): `Rate::per_second(10)
+    /// .with_margin(5)` is 9.5 a second.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use face_preflight::pace::Rate;
+    ///
+    /// let paced = Rate::per_second(10).with_margin(5);
+    /// assert_eq!(paced.interval(), Duration::from_secs(100) / 950);
+    /// ```
+    #[must_use]
+    pub fn with_margin(self, percent: u32) -> Self {
+        let keep = 100 - percent.min(50);
+        Self::new(
+            self.requests.saturating_mul(keep),
+            self.per.saturating_mul(100),
+        )
     }
 }
 
@@ -165,8 +191,7 @@ impl PaceStats {
 /// sit behind locks so that a change made through any clone reaches every
 /// clone: a layer is never forked into a second budget.
 struct Pacer {
-    interval: Duration,
-    policy: Mutex<WaitPolicy>,
+    settings: Mutex<Settings>,
     local: LocalBudget,
     targets: Targets,
     stats: PaceStats,
@@ -177,8 +202,7 @@ struct Pacer {
 impl fmt::Debug for Pacer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pacer")
-            .field("interval", &self.interval)
-            .field("policy", &self.policy())
+            .field("settings", &self.settings())
             .finish_non_exhaustive()
     }
 }
@@ -228,10 +252,18 @@ impl Drop for Held {
     }
 }
 
+/// What a pacing's builder methods set.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    rate: Rate,
+    margin_percent: u32,
+    wait: WaitPolicy,
+}
+
 impl Pacer {
-    fn policy(&self) -> WaitPolicy {
-        match self.policy.lock() {
-            Ok(policy) => *policy,
+    fn settings(&self) -> Settings {
+        match self.settings.lock() {
+            Ok(settings) => *settings,
             Err(poisoned) => *poisoned.into_inner(),
         }
     }
@@ -248,7 +280,14 @@ impl Pacer {
         resource: Arc<str>,
         target: Option<String>,
     ) -> Result<Admitted, Duration> {
-        let policy = self.policy();
+        let settings = self.settings();
+        let (policy, interval) = (
+            settings.wait,
+            settings
+                .rate
+                .with_margin(settings.margin_percent)
+                .interval(),
+        );
         let arrived = Instant::now();
         let deadline = arrived.checked_add(policy.max_wait);
         // A turn held by a request that never ends is waited for no longer
@@ -269,7 +308,7 @@ impl Pacer {
             if let Some(deadline) = deadline {
                 left.max_wait = deadline.saturating_duration_since(Instant::now());
             }
-            let (wait, reserved) = match self.reserve(&resource, left).await {
+            let (wait, reserved) = match self.reserve(&resource, interval, left).await {
                 Decision::Go { wait, reserved } => (wait, reserved),
                 Decision::Over(wait) => return Err(wait),
             };
@@ -317,26 +356,50 @@ impl Pacer {
     }
 
     #[cfg(feature = "redis")]
-    async fn reserve(&self, resource: &str, policy: WaitPolicy) -> Decision {
+    async fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Decision {
         let Some(redis) = self.redis() else {
-            return self.reserve_locally(resource, self.interval, policy);
+            return self.reserve_locally(resource, interval, policy);
         };
-        match redis.reserve(resource, self.interval, policy).await {
-            Some(decision) => decision,
+        // A switch between the schedules hands the horizon over: slots
+        // reserved in one are not given out again by the other.
+        let carry = self
+            .local
+            .horizon(resource)
+            .map_or(Duration::ZERO, |horizon| {
+                horizon.saturating_duration_since(Instant::now())
+            });
+        match redis.reserve(resource, interval, policy, carry).await {
+            Some(decision) => {
+                if let Decision::Go {
+                    wait,
+                    reserved:
+                        Reserved::Shared {
+                            start,
+                            interval: us,
+                        },
+                } = decision
+                {
+                    let local_end = Instant::now() + wait + interval;
+                    self.local
+                        .note_shared(resource, start.saturating_add(us), local_end);
+                }
+                decision
+            }
             None => {
                 self.stats
                     .inner
                     .redis_fallbacks
                     .fetch_add(1, Ordering::Relaxed);
-                let share = self.interval.saturating_mul(redis.fleet_size_value());
+                self.local.take_over_shared(resource);
+                let share = interval.saturating_mul(redis.fleet_size_value());
                 self.reserve_locally(resource, share, policy)
             }
         }
     }
 
     #[cfg(not(feature = "redis"))]
-    async fn reserve(&self, resource: &str, policy: WaitPolicy) -> Decision {
-        self.reserve_locally(resource, self.interval, policy)
+    async fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Decision {
+        self.reserve_locally(resource, interval, policy)
     }
 
     /// Gives a slot that was not used back to its schedule.
@@ -345,6 +408,7 @@ impl Pacer {
             Reserved::Local { start, interval } => self.local.release(resource, start, interval),
             #[cfg(feature = "redis")]
             Reserved::Shared { start, interval } => {
+                self.local.shared_given_back(resource, start, interval);
                 if let (Some(redis), Ok(runtime)) =
                     (self.redis(), tokio::runtime::Handle::try_current())
                 {
@@ -430,14 +494,17 @@ pub struct Pacing {
 }
 
 impl Pacing {
-    /// Paces at `rate`, waiting up to 30 s for a slot.
+    /// Paces at exactly `rate`, waiting up to 30 s for a slot.
     pub fn new(rate: Rate) -> Self {
         Self {
             pacer: Arc::new(Pacer {
-                interval: rate.interval(),
-                policy: Mutex::new(WaitPolicy {
-                    max_wait: Duration::from_secs(30),
-                    reject_when_over: false,
+                settings: Mutex::new(Settings {
+                    rate,
+                    margin_percent: 0,
+                    wait: WaitPolicy {
+                        max_wait: Duration::from_secs(30),
+                        reject_when_over: false,
+                    },
                 }),
                 local: LocalBudget::default(),
                 targets: Targets::default(),
@@ -448,17 +515,38 @@ impl Pacing {
         }
     }
 
-    /// Paces at a tier's documented rate.
+    /// Paces a [`TIER_MARGIN_PERCENT`] (5 %) margin under a tier's
+    /// documented rate: 9.5 a second on S0, 19 a minute on F0.
     pub fn tier(tier: Tier) -> Self {
-        Self::new(tier.rate())
+        Self::new(tier.rate()).margin(TIER_MARGIN_PERCENT)
     }
 
-    fn change_policy(self, change: impl FnOnce(&mut WaitPolicy)) -> Self {
-        match self.pacer.policy.lock() {
-            Ok(mut policy) => change(&mut policy),
+    fn change(self, change: impl FnOnce(&mut Settings)) -> Self {
+        match self.pacer.settings.lock() {
+            Ok(mut settings) => change(&mut settings),
             Err(poisoned) => change(&mut poisoned.into_inner()),
         }
         self
+    }
+
+    fn change_policy(self, change: impl FnOnce(&mut WaitPolicy)) -> Self {
+        self.change(|settings| change(&mut settings.wait))
+    }
+
+    /// Paces `percent` per cent (at most 50) under the rate: 5 for
+    /// [`Pacing::tier`], 0 for [`Pacing::new`]. Every clone of this pacing
+    /// uses it from now on.
+    ///
+    /// ```
+    /// use face_preflight::pace::{Pacing, Rate};
+    ///
+    /// // A limit raised to 50 a second, paced at 45.
+    /// let pacing = Pacing::new(Rate::per_second(50)).margin(10);
+    /// # let _ = pacing;
+    /// ```
+    #[must_use]
+    pub fn margin(self, percent: u32) -> Self {
+        self.change(|settings| settings.margin_percent = percent.min(50))
     }
 
     /// The longest a request waits for its slot and for its target's turn

@@ -20,7 +20,10 @@ use crate::redis_link::Link;
 /// in microseconds of the server's clock. `ARGV[1]` is the interval,
 /// `ARGV[2]` the longest wait (`-1`: none), `ARGV[3]` the furthest a
 /// stored instant may lie ahead: anything else is nonsense (written by
-/// hand, by another program) and is repaired, never obeyed.
+/// hand, by another program) and is repaired, never obeyed. `ARGV[4]` is
+/// how far ahead this process's local schedule is still taken (after Redis
+/// was away): no slot before it is given out, so the return causes no
+/// burst.
 const RESERVE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -42,7 +45,7 @@ local function instant(key)
 end
 local next_free = instant(KEYS[1])
 local paused = instant(KEYS[2])
-local floor = math.max(paused, now)
+local floor = math.max(paused, now + math.max(0, tonumber(ARGV[4]) or 0))
 local function allows(wait)
   return not ((max_wait < 0 and wait > 0) or (max_wait >= 0 and wait > max_wait))
 end
@@ -147,6 +150,7 @@ impl std::fmt::Debug for RedisBudget {
         f.debug_struct("RedisBudget")
             .field("server", &self.link.server())
             .field("timeout", &self.link.timeout)
+            .field("cool_down", &self.link.cool_down)
             .field("fleet_size", &self.fleet_size)
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
@@ -172,6 +176,16 @@ impl RedisBudget {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.link.timeout = timeout;
+        self
+    }
+
+    /// How long Redis is left alone after a call failed or timed out (1 s
+    /// by default): the reconnect back-off. The first request after it
+    /// tries one fresh connection, so sharing resumes at most this long
+    /// (and one timeout) after Redis is back.
+    #[must_use]
+    pub fn cool_down(mut self, cool_down: Duration) -> Self {
+        self.link.cool_down = cool_down;
         self
     }
 
@@ -212,6 +226,7 @@ impl RedisBudget {
         resource: &str,
         interval: Duration,
         policy: WaitPolicy,
+        carry: Duration,
     ) -> Option<Decision> {
         let [next, paused, returned] = self.keys(resource);
         let max_wait: i64 = if policy.reject_when_over {
@@ -226,7 +241,8 @@ impl RedisBudget {
             .key(returned)
             .arg(interval_us)
             .arg(max_wait)
-            .arg(Self::horizon(policy));
+            .arg(Self::horizon(policy))
+            .arg(i64::try_from(carry.as_micros()).unwrap_or(i64::MAX));
         let (admitted, wait, start): (i64, i64, i64) = self
             .link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })

@@ -125,27 +125,73 @@ async fn burst(
     futures_util::future::join_all(calls).await
 }
 
+/// Each arrival lies on its slot `interval` apart (tokio's timer fires on
+/// the millisecond after).
+fn assert_spaced(arrivals: &[Duration], interval: Duration) {
+    for (k, at) in arrivals.iter().enumerate() {
+        let slot = interval * u32::try_from(k).unwrap();
+        assert!(
+            *at >= slot && *at <= slot + ms(1),
+            "arrival {k} at {at:?}, slot {slot:?}: {arrivals:?}"
+        );
+    }
+}
+
 #[tokio::test(start_paused = true)]
-async fn s0_spaces_requests_a_tenth_of_a_second_apart() {
+async fn s0_is_paced_five_per_cent_under_ten_a_second() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
     let layer = Pacing::tier(Tier::S0);
     let statuses = burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
     assert!(statuses.iter().all(|(s, _)| *s == 200));
+    // 9.5 a second: 105.26 ms apart, never 100 (issue #25, case 10: at
+    // exactly 10/s a fleet drew 429s from the sliding window).
+    let interval = Duration::from_secs(100) / 950;
+    assert_eq!(interval, Duration::from_nanos(105_263_157));
+    assert_eq!(clocked.arrivals().len(), 5);
+    assert_spaced(&clocked.arrivals(), interval);
+    let stats = layer.stats().snapshot();
+    assert_eq!((stats.sent, stats.waited, stats.local_429), (5, 4, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_exact_rate_and_a_margin_of_one_s_own() {
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = Pacing::new(Rate::per_second(10));
+    burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
     assert_eq!(
         clocked.arrivals(),
         [ms(0), ms(100), ms(200), ms(300), ms(400)]
     );
-    let stats = layer.stats().snapshot();
-    assert_eq!((stats.sent, stats.waited, stats.local_429), (5, 4, 0));
-    assert_eq!(stats.waited_total, ms(100 + 200 + 300 + 400));
+    assert_eq!(
+        layer.stats().snapshot().waited_total,
+        ms(100 + 200 + 300 + 400)
+    );
+
+    // A margin set on a clone reaches the layer already made; the margin
+    // is at most 50 %.
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    let layer = Pacing::new(Rate::per_second(10));
+    let _ = layer.clone().margin(20);
+    burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
+    assert_eq!(clocked.arrivals(), [ms(0), ms(125), ms(250)]);
+    let clocked = Clocked::new(Duration::ZERO, vec![]);
+    burst(
+        &Pacing::tier(Tier::S0).margin(90),
+        &clocked,
+        2,
+        "/face/v1.2/persongroups",
+    )
+    .await;
+    assert_eq!(clocked.arrivals(), [ms(0), ms(200)]);
 }
 
 #[tokio::test(start_paused = true)]
-async fn f0_spaces_requests_three_seconds_apart() {
+async fn f0_is_paced_five_per_cent_under_twenty_a_minute() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
     let layer = Pacing::tier(Tier::F0);
     burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
-    assert_eq!(clocked.arrivals(), [ms(0), ms(3000), ms(6000)]);
+    // 19 a minute: 3.158 s apart.
+    assert_spaced(&clocked.arrivals(), Duration::from_secs(6000) / 1900);
     // A custom rate: 600 a minute is one every 100 ms.
     assert_eq!(Rate::per_minute(600).interval(), ms(100));
 }
@@ -153,7 +199,7 @@ async fn f0_spaces_requests_three_seconds_apart() {
 #[tokio::test(start_paused = true)]
 async fn past_the_longest_wait_a_local_429_with_retry_after() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = Pacing::tier(Tier::S0).max_wait(ms(250));
+    let layer = Pacing::new(Rate::per_second(10)).max_wait(ms(250));
     let statuses = burst(&layer, &clocked, 5, "/face/v1.2/persongroups").await;
     // Slots at 0, 100, 200 ms; the fourth would wait 300 ms.
     assert_eq!(clocked.arrivals(), [ms(0), ms(100), ms(200)]);
@@ -191,7 +237,7 @@ async fn past_the_longest_wait_a_local_429_with_retry_after() {
 #[tokio::test(start_paused = true)]
 async fn reject_when_over_never_waits() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = Pacing::tier(Tier::F0).reject_when_over(true);
+    let layer = Pacing::new(Rate::per_minute(20)).reject_when_over(true);
     let statuses = burst(&layer, &clocked, 3, "/face/v1.2/persongroups").await;
     assert_eq!(
         statuses,
@@ -209,7 +255,7 @@ async fn reject_when_over_never_waits() {
 #[tokio::test(start_paused = true)]
 async fn resources_have_their_own_budgets() {
     let clocked = Clocked::new(Duration::ZERO, vec![]);
-    let layer = Pacing::tier(Tier::F0);
+    let layer = Pacing::new(Rate::per_minute(20));
     let service = preflight(&layer).layer(clocked.service());
     let a = Request::get("https://a.cognitiveservices.azure.com/face/v1.2/persongroups")
         .body(Full::new(Bytes::new()))
@@ -237,7 +283,7 @@ async fn a_real_429_pauses_the_resource() {
             message("Rate limit is exceeded."),
         )],
     );
-    let layer = Pacing::tier(Tier::S0);
+    let layer = Pacing::new(Rate::per_second(10));
     let statuses = burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     assert_eq!(
         statuses,
@@ -257,7 +303,7 @@ async fn a_real_429_pauses_the_resource() {
             message("Rate limit is exceeded. Try again in 26 seconds."),
         )],
     );
-    let layer = Pacing::tier(Tier::S0);
+    let layer = Pacing::new(Rate::per_second(10));
     burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     assert_eq!(clocked.arrivals(), [ms(0), ms(26_000)]);
@@ -270,7 +316,7 @@ async fn a_real_429_pauses_the_resource() {
             (429, vec![], message("Rate limit is exceeded.")),
         ],
     );
-    let layer = Pacing::tier(Tier::S0);
+    let layer = Pacing::new(Rate::per_second(10));
     for _ in 0..3 {
         burst(&layer, &clocked, 1, "/face/v1.2/persongroups").await;
     }
@@ -447,7 +493,7 @@ mod edges {
     #[tokio::test(start_paused = true)]
     async fn a_cancelled_waiter_gives_its_slot_back() {
         let clocked = Clocked::new(Duration::ZERO, vec![]);
-        let pacing = Pacing::tier(Tier::S0);
+        let pacing = Pacing::new(Rate::per_second(10));
         let service = preflight(&pacing).layer(clocked.service());
         // 20 at once, each given up by its caller after 250 ms.
         let calls = (0..20).map(|_| {
@@ -493,7 +539,7 @@ mod edges {
             ),
         ] {
             let clocked = Clocked::new(Duration::ZERO, vec![answer]);
-            let pacing = Pacing::tier(Tier::S0);
+            let pacing = Pacing::new(Rate::per_second(10));
             let statuses = burst(&pacing, &clocked, 1, PATH).await;
             assert_eq!(statuses[0].0, 429);
             // The pause is at most two minutes: past the longest wait
@@ -542,7 +588,7 @@ mod edges {
                 message("Rate limit is exceeded."),
             )],
         );
-        let pacing = Pacing::tier(Tier::S0);
+        let pacing = Pacing::new(Rate::per_second(10));
         let statuses = burst(&pacing, &clocked, 30, PATH).await;
         assert_eq!(statuses[0], (429, Some("10".to_owned())));
         let arrivals = clocked.arrivals();
@@ -598,7 +644,7 @@ mod edges {
     #[tokio::test(start_paused = true)]
     async fn one_budget_per_resource_however_the_host_is_spelled() {
         let clocked = Clocked::new(Duration::ZERO, vec![]);
-        let pacing = Pacing::tier(Tier::S0);
+        let pacing = Pacing::new(Rate::per_second(10));
         let uris = [
             "https://myresource.cognitiveservices.azure.com",
             "https://MyResource.cognitiveservices.azure.com:443",
@@ -624,7 +670,7 @@ mod edges {
     #[tokio::test(start_paused = true)]
     async fn a_setting_changed_on_a_clone_keeps_one_budget() {
         let clocked = Clocked::new(Duration::ZERO, vec![]);
-        let pacing = Pacing::tier(Tier::S0);
+        let pacing = Pacing::new(Rate::per_second(10));
         let first = preflight(&pacing);
         let changed = pacing.clone().max_wait(ms(5000));
         let second = preflight(&changed);
