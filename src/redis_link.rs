@@ -18,7 +18,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::time::Instant;
 
 /// How long Redis is left alone after a failure, by default.
-pub(crate) const COOL_DOWN: Duration = Duration::from_secs(1);
+const COOL_DOWN: Duration = Duration::from_secs(1);
 
 pub(crate) struct Link {
     client: redis::Client,
