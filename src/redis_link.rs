@@ -11,6 +11,7 @@
 //! their local state for up to 5 s after Redis was back.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -24,6 +25,9 @@ pub(crate) struct Link {
     client: redis::Client,
     connection: Mutex<Option<ConnectionManager>>,
     down_until: Mutex<Option<Instant>>,
+    /// When a call first succeeded after a failure (see [`Link::rejoining`]).
+    rejoined_at: Mutex<Option<Instant>>,
+    failing: AtomicBool,
     pub(crate) timeout: Duration,
     pub(crate) cool_down: Duration,
 }
@@ -35,6 +39,8 @@ impl Link {
             client: redis::Client::open(url)?,
             connection: Mutex::new(None),
             down_until: Mutex::new(None),
+            rejoined_at: Mutex::new(None),
+            failing: AtomicBool::new(false),
             timeout: Duration::from_millis(50),
             cool_down: COOL_DOWN,
         })
@@ -73,7 +79,25 @@ impl Link {
         }
     }
 
+    /// Whether Redis came back less than a cool-down and a timeout ago:
+    /// other processes of the fleet, whose cool-downs end later, may still
+    /// be deciding on their local state until then.
+    pub(crate) fn rejoining(&self) -> bool {
+        self.rejoined_at.lock().is_ok_and(|at| {
+            at.is_some_and(|at| at.elapsed() < self.cool_down.saturating_add(self.timeout))
+        })
+    }
+
+    fn succeeded(&self) {
+        if self.failing.swap(false, Ordering::Relaxed) {
+            if let Ok(mut at) = self.rejoined_at.lock() {
+                *at = Some(Instant::now());
+            }
+        }
+    }
+
     fn failed(&self) {
+        self.failing.store(true, Ordering::Relaxed);
         if let Ok(mut down) = self.down_until.lock() {
             *down = Instant::now().checked_add(self.cool_down);
         }
@@ -98,7 +122,10 @@ impl Link {
     {
         let connection = self.connection().await?;
         match tokio::time::timeout(self.timeout, call(connection)).await {
-            Ok(Ok(value)) => Some(value),
+            Ok(Ok(value)) => {
+                self.succeeded();
+                Some(value)
+            }
             _ => {
                 self.failed();
                 None

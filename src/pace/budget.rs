@@ -74,6 +74,11 @@ struct Resource {
     /// (on the Redis server's clock in µs, and on ours): when Redis fails,
     /// the local schedule starts there, so the switch causes no burst.
     shared_end: Option<(i64, Instant)>,
+    /// How far ahead of now the fleet's schedule reached at this process's
+    /// latest reservation in it: the other processes' reservations since
+    /// are unknown here, and assumed to keep that depth (see
+    /// [`LocalBudget::take_over_shared`]).
+    shared_lookahead: Duration,
 }
 
 impl Resource {
@@ -86,6 +91,7 @@ impl Resource {
             last_strike: None,
             holes: Vec::new(),
             shared_end: None,
+            shared_lookahead: Duration::ZERO,
         }
     }
 
@@ -193,9 +199,17 @@ impl LocalBudget {
     }
 
     /// Notes a slot of the fleet's schedule this process reserved, ending
-    /// at `server_end` µs on the server's clock and `local_end` on ours.
-    pub(crate) fn note_shared(&self, resource: &str, server_end: i64, local_end: Instant) {
+    /// at `server_end` µs on the server's clock and `local_end` on ours,
+    /// when the fleet's schedule reached `lookahead` ahead.
+    pub(crate) fn note_shared(
+        &self,
+        resource: &str,
+        server_end: i64,
+        local_end: Instant,
+        lookahead: Duration,
+    ) {
         self.with(resource, |state, _| {
+            state.shared_lookahead = lookahead;
             if state.shared_end.is_none_or(|(_, end)| end < local_end) {
                 state.shared_end = Some((server_end, local_end));
             }
@@ -220,11 +234,15 @@ impl LocalBudget {
     }
 
     /// Redis failed: the local schedule takes over where this process's
-    /// slots in the fleet's schedule end.
+    /// slots in the fleet's schedule end, and not before the fleet's slots
+    /// reserved by others are likely used: the schedule's depth at the
+    /// latest look is assumed to hold (in a steady load it does; a switch
+    /// under a deeper queue than that may still add a request).
     pub(crate) fn take_over_shared(&self, resource: &str) {
-        self.with(resource, |state, _| {
+        self.with(resource, |state, now| {
             if let Some((_, end)) = state.shared_end.take() {
-                state.next_free = state.next_free.max(end);
+                let fleet_end = now.checked_add(state.shared_lookahead).unwrap_or(end);
+                state.next_free = state.next_free.max(end).max(fleet_end);
             }
         });
     }

@@ -368,7 +368,15 @@ impl Pacer {
             .map_or(Duration::ZERO, |horizon| {
                 horizon.saturating_duration_since(Instant::now())
             });
-        match redis.reserve(resource, interval, policy, carry).await {
+        // This process's share of the rate: its pace on the local budget,
+        // and in the fleet's schedule just after Redis came back, while the
+        // others may still be on their local budgets.
+        let share = interval.saturating_mul(redis.fleet_size_value());
+        let shared_interval = if redis.rejoining() { share } else { interval };
+        match redis
+            .reserve(resource, shared_interval, policy, carry)
+            .await
+        {
             Some(decision) => {
                 if let Decision::Go {
                     wait,
@@ -379,9 +387,16 @@ impl Pacer {
                         },
                 } = decision
                 {
-                    let local_end = Instant::now() + wait + interval;
-                    self.local
-                        .note_shared(resource, start.saturating_add(us), local_end);
+                    // Should Redis fail, the local schedule goes on a
+                    // share after this slot, as if it had been local: the
+                    // fleet's slots in between may belong to others.
+                    let local_end = Instant::now() + wait + share;
+                    self.local.note_shared(
+                        resource,
+                        start.saturating_add(us),
+                        local_end,
+                        wait + shared_interval,
+                    );
                 }
                 decision
             }
@@ -391,7 +406,6 @@ impl Pacer {
                     .redis_fallbacks
                     .fetch_add(1, Ordering::Relaxed);
                 self.local.take_over_shared(resource);
-                let share = interval.saturating_mul(redis.fleet_size_value());
                 self.reserve_locally(resource, share, policy)
             }
         }

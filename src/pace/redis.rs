@@ -208,6 +208,11 @@ impl RedisBudget {
         self.fleet_size
     }
 
+    /// Whether Redis has just come back (see `Link::rejoining`).
+    pub(crate) fn rejoining(&self) -> bool {
+        self.link.rejoining()
+    }
+
     fn keys(&self, resource: &str) -> [String; 3] {
         ["next", "paused", "returned"].map(|kind| format!("{}:{resource}:{kind}", self.prefix))
     }
