@@ -78,10 +78,24 @@ struct Resource {
     /// latest reservation in it: the other processes' reservations since
     /// are unknown here, and assumed to keep that depth (see
     /// [`LocalBudget::take_over_shared`]).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     shared_lookahead: Duration,
 }
 
 impl Resource {
+    /// The schedule ends at `start` (the last slot was given back), and
+    /// before the slots given back just before it.
+    fn end_at(&mut self, start: Instant, interval: Duration) {
+        self.next_free = start;
+        while let Some(last) = self.holes.last() {
+            if *last + interval != self.next_free {
+                break;
+            }
+            self.next_free = *last;
+            self.holes.pop();
+        }
+    }
+
     fn new(now: Instant) -> Self {
         Self {
             next_free: now,
@@ -109,6 +123,9 @@ impl Resource {
 #[derive(Debug, Default)]
 pub(crate) struct LocalBudget {
     resources: Mutex<HashMap<String, Resource>>,
+    /// Woken when a slot is given back, for the request holding the last
+    /// slot to move into it (see [`LocalBudget::move_last_up`]).
+    pub(crate) given_back: tokio::sync::Notify,
 }
 
 impl LocalBudget {
@@ -174,24 +191,47 @@ impl LocalBudget {
     pub(crate) fn release(&self, resource: &str, start: Instant, interval: Duration) {
         self.with(resource, |state, now| {
             if start + interval == state.next_free {
-                state.next_free = start;
-                while let Some(last) = state.holes.last() {
-                    if *last + interval != state.next_free {
-                        break;
-                    }
-                    state.next_free = *last;
-                    state.holes.pop();
-                }
+                state.end_at(start, interval);
             } else if start >= now && state.holes.len() < MAX_HOLES {
                 let at = state.holes.partition_point(|hole| *hole < start);
                 state.holes.insert(at, start);
+                self.given_back.notify_waiters();
             }
         });
+    }
+
+    /// The request holding the last slot of `resource` (at `start`) takes
+    /// the first slot given back before it instead, and the schedule ends
+    /// one interval earlier: a slot given back is used as soon as it
+    /// comes, not only by the next request to arrive. `None` when `start`
+    /// is not the last slot or no slot was given back before it.
+    pub(crate) fn move_last_up(
+        &self,
+        resource: &str,
+        start: Instant,
+        interval: Duration,
+    ) -> Option<Instant> {
+        self.with(resource, |state, now| {
+            if start + interval != state.next_free {
+                return None;
+            }
+            let floor = state.paused_until.max(now);
+            state.holes.retain(|hole| *hole >= now);
+            let at = state
+                .holes
+                .iter()
+                .position(|hole| *hole >= floor && *hole < start)?;
+            let earlier = state.holes.remove(at);
+            state.end_at(start, interval);
+            Some(earlier)
+        })
+        .flatten()
     }
 
     /// When the local schedule of `resource` is next free, if later than
     /// now: the horizon its reservations reach, which the fleet's schedule
     /// takes over when Redis is back.
+    #[cfg(feature = "redis")]
     pub(crate) fn horizon(&self, resource: &str) -> Option<Instant> {
         let resources = self.resources.lock().ok()?;
         let next_free = resources.get(resource)?.next_free;
@@ -201,6 +241,7 @@ impl LocalBudget {
     /// Notes a slot of the fleet's schedule this process reserved, ending
     /// at `server_end` µs on the server's clock and `local_end` on ours,
     /// when the fleet's schedule reached `lookahead` ahead.
+    #[cfg(feature = "redis")]
     pub(crate) fn note_shared(
         &self,
         resource: &str,
@@ -220,6 +261,7 @@ impl LocalBudget {
     /// over it when it was the last (others given back out of order leave
     /// it where it is: the local schedule then starts a little late, never
     /// early).
+    #[cfg(feature = "redis")]
     pub(crate) fn shared_given_back(&self, resource: &str, server_start: i64, interval: i64) {
         self.with(resource, |state, _| {
             if let Some((server_end, local_end)) = state.shared_end {
@@ -238,6 +280,7 @@ impl LocalBudget {
     /// reserved by others are likely used: the schedule's depth at the
     /// latest look is assumed to hold (in a steady load it does; a switch
     /// under a deeper queue than that may still add a request).
+    #[cfg(feature = "redis")]
     pub(crate) fn take_over_shared(&self, resource: &str) {
         self.with(resource, |state, now| {
             if let Some((_, end)) = state.shared_end.take() {

@@ -252,6 +252,21 @@ impl Drop for Held {
     }
 }
 
+/// A process's spacing when `processes` share `rate` (paced at
+/// `interval`) without a common schedule. Each keeps to a whole share of
+/// the requests of each window of the rate's period: schedules of several
+/// processes align as they may, so shares of 9.5 a second, 3.17 each for
+/// three processes, could put 4 + 4 + 4 requests into one second of a
+/// limit of 10; at 3 a second each they put at most 9.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+fn local_share(rate: Rate, interval: Duration, processes: u32) -> Duration {
+    let even = interval.saturating_mul(processes);
+    match rate.requests / processes.max(1) {
+        0 => even,
+        whole => even.max(rate.per / whole),
+    }
+}
+
 /// What a pacing's builder methods set.
 #[derive(Clone, Copy, Debug)]
 struct Settings {
@@ -308,17 +323,18 @@ impl Pacer {
             if let Some(deadline) = deadline {
                 left.max_wait = deadline.saturating_duration_since(Instant::now());
             }
-            let (wait, reserved) = match self.reserve(&resource, interval, left).await {
-                Decision::Go { wait, reserved } => (wait, reserved),
-                Decision::Over(wait) => return Err(wait),
-            };
+            let (wait, reserved) =
+                match self.reserve(&resource, settings.rate, interval, left).await {
+                    Decision::Go { wait, reserved } => (wait, reserved),
+                    Decision::Over(wait) => return Err(wait),
+                };
             let mut held = Held {
                 pacer: Arc::clone(&self),
                 resource: Arc::clone(&resource),
                 reserved: Some(reserved),
             };
             if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+                self.wait_for_slot(&mut held, wait).await;
             }
             // A 429 that arrived while this request waited paused the
             // resource: its slot falls inside the pause, so it is given
@@ -345,6 +361,34 @@ impl Pacer {
         }
     }
 
+    /// Sleeps until the held slot; the request holding the last slot
+    /// moves up into a slot given back meanwhile.
+    async fn wait_for_slot(&self, held: &mut Held, wait: Duration) {
+        let Some(mut until) = Instant::now().checked_add(wait) else {
+            return tokio::time::sleep(wait).await;
+        };
+        loop {
+            let given_back = self.local.given_back.notified();
+            let mut given_back = std::pin::pin!(given_back);
+            given_back.as_mut().enable();
+            if let Some(Reserved::Local { start, interval }) = held.reserved {
+                if let Some(earlier) = self.local.move_last_up(&held.resource, start, interval) {
+                    held.reserved = Some(Reserved::Local {
+                        start: earlier,
+                        interval,
+                    });
+                    until = earlier;
+                }
+            }
+            if Instant::now() >= until {
+                return;
+            }
+            if tokio::time::timeout_at(until, given_back).await.is_err() {
+                return;
+            }
+        }
+    }
+
     fn reserve_locally(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Decision {
         match self.local.reserve(resource, interval, policy) {
             Slot::After { wait, start } => Decision::Go {
@@ -356,7 +400,13 @@ impl Pacer {
     }
 
     #[cfg(feature = "redis")]
-    async fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Decision {
+    async fn reserve(
+        &self,
+        resource: &str,
+        rate: Rate,
+        interval: Duration,
+        policy: WaitPolicy,
+    ) -> Decision {
         let Some(redis) = self.redis() else {
             return self.reserve_locally(resource, interval, policy);
         };
@@ -371,7 +421,7 @@ impl Pacer {
         // This process's share of the rate: its pace on the local budget,
         // and in the fleet's schedule just after Redis came back, while the
         // others may still be on their local budgets.
-        let share = interval.saturating_mul(redis.fleet_size_value());
+        let share = local_share(rate, interval, redis.fleet_size_value());
         let shared_interval = if redis.rejoining() { share } else { interval };
         match redis
             .reserve(resource, shared_interval, policy, carry)
@@ -412,7 +462,13 @@ impl Pacer {
     }
 
     #[cfg(not(feature = "redis"))]
-    async fn reserve(&self, resource: &str, interval: Duration, policy: WaitPolicy) -> Decision {
+    async fn reserve(
+        &self,
+        resource: &str,
+        _rate: Rate,
+        interval: Duration,
+        policy: WaitPolicy,
+    ) -> Decision {
         self.reserve_locally(resource, interval, policy)
     }
 

@@ -19,6 +19,7 @@ mod liveness;
 mod metrics_counters;
 mod one_pipeline;
 mod pace;
+mod pace_model;
 mod properties;
 mod proxy;
 mod recognition;
