@@ -127,9 +127,13 @@ impl Rate {
     ///
     /// let paced = Rate::per_second(10).with_margin(5);
     /// assert_eq!(paced.interval(), Duration::from_secs(100) / 950);
+    /// assert_eq!(Rate::per_second(10).with_margin(0), Rate::per_second(10));
     /// ```
     #[must_use]
     pub fn with_margin(self, percent: u32) -> Self {
+        if percent == 0 {
+            return self;
+        }
         let keep = 100 - percent.min(50);
         Self::new(
             self.requests.saturating_mul(keep),

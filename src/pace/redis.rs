@@ -190,7 +190,9 @@ impl RedisBudget {
     }
 
     /// How many processes share the resource: without Redis each paces
-    /// itself at the rate divided by this (1 by default).
+    /// itself at the rate divided by this, and to at most the limit divided
+    /// by this (rounded down) in each period of the rate, however the
+    /// processes' schedules align (1 by default).
     #[must_use]
     pub fn fleet_size(mut self, processes: u32) -> Self {
         self.fleet_size = processes.max(1);
