@@ -5,16 +5,18 @@
 #![cfg(feature = "redis")]
 
 use std::convert::Infallible;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[path = "common/private_redis.rs"]
+mod private_redis;
 
 use bytes::Bytes;
 use face_preflight::pace::{Pacing, Rate, RedisBudget};
 use face_preflight::PreflightLayer;
 use http::{Request, Response};
 use http_body_util::Full;
+use private_redis::PrivateRedis;
 use tower::{service_fn, Layer, Service, ServiceExt};
 
 fn redis_url() -> String {
@@ -199,97 +201,6 @@ async fn a_429_seen_by_one_pauses_the_other() {
         "waited only {waited:?}"
     );
     assert_eq!(second.stats().snapshot().redis_fallbacks, 0);
-}
-
-/// A private Redis server on a free port, stopped when dropped.
-struct PrivateRedis {
-    child: Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        Self::start_on(port)
-    }
-
-    fn port(&self) -> u16 {
-        self.url
-            .rsplit(':')
-            .next()
-            .and_then(|port| port.parse().ok())
-            .unwrap()
-    }
-
-    /// A fresh, empty server on the same port (as after a crash without
-    /// persistence).
-    fn restart(&mut self) {
-        self.stop();
-        *self = Self::start_on(self.port());
-    }
-
-    /// Stops the server without closing its sockets: calls hang.
-    fn freeze(&self) {
-        self.signal("-STOP");
-    }
-
-    fn thaw(&self) {
-        self.signal("-CONT");
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill {signal}");
-    }
-
-    fn start_on(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (.ci/run installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            child,
-            url: format!("redis://127.0.0.1:{port}"),
-        }
-    }
-
-    fn stop(&mut self) {
-        // A frozen server must wake to die.
-        let _ = Command::new("kill")
-            .args(["-CONT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

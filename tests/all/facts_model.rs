@@ -31,6 +31,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::common::HOST;
+use crate::private_redis::PrivateRedis;
 use bytes::Bytes;
 use face_preflight::catalogue::{self, Entry};
 use face_preflight::facts::Facts;
@@ -481,7 +482,7 @@ struct Run {
     held: Vec<Held>,
     changes: Vec<Change>,
     redis_alive: bool,
-    private_redis: Option<std::process::Child>,
+    private_redis: Option<PrivateRedis>,
     local_answers: usize,
 }
 
@@ -729,8 +730,7 @@ impl Run {
             },
             Step::KillRedis => {
                 if let Some(mut server) = self.private_redis.take() {
-                    let _ = server.kill();
-                    let _ = server.wait();
+                    server.stop();
                     self.redis_alive = false;
                 }
             }
@@ -763,29 +763,6 @@ impl World {
 }
 
 /// A private Redis server on a free port, stopped when dropped.
-fn private_redis() -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let server = std::process::Command::new("redis-server")
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server (Debian's package) on the PATH");
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "redis-server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    (server, port)
-}
-
 fn shared(url: &str, prefix: &str, freshness: Duration) -> Facts {
     let redis = face_preflight::facts::RedisFacts::open(url)
         .unwrap()
@@ -826,8 +803,8 @@ fn run(mode: Mode, steps: Vec<Step>, kill_at: usize) -> usize {
                 (facts, real_freshness, None)
             }
             Mode::RedisKilled => {
-                let (server, port) = private_redis();
-                let url = format!("redis://127.0.0.1:{port}");
+                let server = PrivateRedis::start();
+                let url = server.url.clone();
                 let facts = [
                     shared(&url, &prefix, real_freshness),
                     shared(&url, &prefix, real_freshness),
@@ -854,8 +831,7 @@ fn run(mode: Mode, steps: Vec<Step>, kill_at: usize) -> usize {
             run.step(step).await;
         }
         if let Some(mut server) = run.private_redis.take() {
-            let _ = server.kill();
-            let _ = server.wait();
+            server.stop();
         }
         run.local_answers
     })

@@ -5,6 +5,9 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[cfg(feature = "redis")]
+#[path = "../common/private_redis.rs"]
+mod private_redis;
 
 mod catalogue;
 mod collections;
