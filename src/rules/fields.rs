@@ -17,10 +17,14 @@ pub(crate) const MAX_FACE_USER_DATA_LEN: usize = 1024;
 /// `start` of listings: "no more than 64 characters".
 const MAX_START_LEN: usize = 64;
 
-/// Longer than `max` characters? Counting `char`s, which never exceeds the
-/// service's UTF-16 count, keeps the check from rejecting what it accepts.
+/// Longer than `max` as the service counts a string's length: it is a
+/// .NET service, and a .NET string's length is its count of UTF-16 code
+/// units, so a character outside the Basic Multilingual Plane (an emoji,
+/// many CJK extension characters) counts twice (issue #27).
 pub(crate) fn longer_than(s: &str, max: usize) -> bool {
-    s.len() > max && s.chars().count() > max
+    // UTF-8 never takes fewer bytes than UTF-16 takes units: a string of at
+    // most `max` bytes is within the bound without counting.
+    s.len() > max && s.encode_utf16().count() > max
 }
 
 /// `name`, `userData` and `recognitionModel` of a create or update body.
@@ -117,6 +121,10 @@ mod tests {
     fn lengths_count_characters() {
         assert!(!longer_than(&"é".repeat(128), 128));
         assert!(longer_than(&"é".repeat(129), 128));
+        // An emoji is two UTF-16 units: 64 fill a name, 65 are too long.
+        assert!(!longer_than(&"😀".repeat(64), 128));
+        assert!(longer_than(&"😀".repeat(65), 128));
+        assert!(longer_than(&format!("{}😀", "n".repeat(127)), 128));
         assert!(!longer_than("", 0));
     }
 }

@@ -657,3 +657,77 @@ proptest! {
         prop_assert_eq!(check(&request), verdict);
     }
 }
+
+/// Issue #27: every length bound counts UTF-16 code units, as .NET counts a
+/// string's length. Strings of arbitrary Unicode (BMP and astral) around
+/// each bound, judged against a reference count.
+mod utf16_lengths {
+    use super::*;
+
+    /// A string of `chars` characters drawn from ASCII, the BMP beyond it
+    /// and the astral planes, so that its UTF-16 length straddles `bound`.
+    fn around(bound: usize) -> impl Strategy<Value = String> {
+        let any_char = prop_oneof![
+            prop::char::range('a', 'z'),
+            prop::char::range('\u{e9}', '\u{7ff}'),
+            prop::char::range('\u{4e00}', '\u{9fff}'),
+            prop::char::range('\u{1f600}', '\u{1f64f}'),
+            prop::char::range('\u{20000}', '\u{2a6df}'),
+        ];
+        (bound / 2..=bound + 2).prop_flat_map(move |chars| {
+            prop::collection::vec(any_char.clone(), chars).prop_map(|c| c.into_iter().collect())
+        })
+    }
+
+    fn units(s: &str) -> usize {
+        s.chars().map(char::len_utf16).sum()
+    }
+
+    fn verdict(request: &Request<Bytes>) -> Option<String> {
+        check(request).err().map(|e| e.code().to_owned())
+    }
+
+    proptest! {
+        #[test]
+        fn name_counts_utf16_units(name in around(128)) {
+            let body = json!({ "name": name }).to_string();
+            let request = put_json("/face/v1.2/persongroups/g", &body);
+            let expected = (units(&name) > 128).then(|| catalogue::NAME_TOO_LONG.code.to_owned());
+            prop_assert_eq!(verdict(&request), expected, "{} units", units(&name));
+        }
+
+        #[test]
+        fn face_user_data_counts_utf16_units(data in around(1024)) {
+            let body = json!({ "userData": data }).to_string();
+            let request = patch_json(
+                &format!("/face/v1.2/persongroups/g/persons/{GUID}/persistedfaces/{GUID2}"),
+                &body,
+            );
+            let expected = (units(&data) > 1024).then(|| catalogue::USER_DATA_TOO_LONG.code.to_owned());
+            prop_assert_eq!(verdict(&request), expected, "{} units", units(&data));
+        }
+
+        #[test]
+        fn device_correlation_id_counts_utf16_units(id in around(64)) {
+            let body = json!({
+                "livenessOperationMode": "Passive",
+                "deviceCorrelationId": id,
+            })
+            .to_string();
+            let request = post_json("/face/v1.2/detectLiveness-sessions", &body);
+            let refused = verdict(&request).is_some();
+            prop_assert_eq!(refused, units(&id) > 64, "{} units", units(&id));
+        }
+    }
+
+    #[test]
+    fn user_data_of_a_collection_counts_utf16_units() {
+        // 8,192 emoji are 16,384 units: the bound; one more is over.
+        for (emoji, over) in [(8192, false), (8193, true)] {
+            let body = json!({ "name": "n", "userData": "😀".repeat(emoji) }).to_string();
+            let request = put_json("/face/v1.2/persongroups/g", &body);
+            let expected = over.then(|| catalogue::USER_DATA_TOO_LONG.code.to_owned());
+            assert_eq!(verdict(&request), expected, "{emoji} emoji");
+        }
+    }
+}
