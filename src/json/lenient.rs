@@ -181,7 +181,10 @@ impl Reader<'_> {
                 self.emit_string(name)?;
             }
         }
-        self.skip_blank()?;
+        // Json.NET wants the colon right after the name: whitespace may
+        // come between them, a comment may not ("Invalid character after
+        // parsing property name. Expected ':'"), unlike anywhere else.
+        self.skip_whitespace();
         if self.peek() != Some(b':') {
             return Err(Stop::Unreadable);
         }
@@ -292,6 +295,13 @@ impl Reader<'_> {
         self.emit(&quoted)
     }
 
+    /// Whitespace (any Unicode whitespace) alone.
+    fn skip_whitespace(&mut self) {
+        while let Some(c) = self.peek_char().filter(|c| c.is_whitespace()) {
+            self.at += c.len_utf8();
+        }
+    }
+
     /// Whitespace (any Unicode whitespace) and comments.
     fn skip_blank(&mut self) -> Step {
         loop {
@@ -378,7 +388,8 @@ mod tests {
             ("{'name': 'staff'}", r#"{"name":"staff"}"#),
             ("{name: 'it''s'}", ""),
             ("{ name : \"a\" , }", r#"{"name":"a"}"#),
-            ("{/* c */ 'a' // x\n : [1,,2,] }", r#"{"a":[1,null,2]}"#),
+            ("{/* c */ 'a' : // x\n [1,,2,] }", r#"{"a":[1,null,2]}"#),
+            ("{'a' \u{a0}\n: /* c */ 1}", r#"{"a":1}"#),
             (
                 "{'a': NaN, b: undefined, c: -Infinity}",
                 r#"{"a":null,"b":null,"c":null}"#,
@@ -429,6 +440,9 @@ mod tests {
             "{'a':--1}",
             "[1 2]",
             "{,}",
+            // A comment between a name and its colon.
+            "{\"name\" /* c */ : \"x\"}",
+            "{name // c\n : 'x'}",
         ] {
             assert_eq!(read(body.as_bytes()), Reading::Unreadable, "{body:?}");
         }

@@ -18,6 +18,18 @@ fn collection_id() -> impl Strategy<Value = String> {
     "[a-z0-9_-]{1,64}"
 }
 
+/// The longest prefix of `s` of at most `max` UTF-16 units (as .NET
+/// counts a string's length).
+fn within_utf16_units(s: &str, max: usize) -> String {
+    let mut units = 0;
+    s.chars()
+        .take_while(|c| {
+            units += c.len_utf16();
+            units <= max
+        })
+        .collect()
+}
+
 fn json_request(method: Method, path: String, body: Value) -> Request<Bytes> {
     json(method, &path, &body.to_string())
 }
@@ -80,7 +92,7 @@ fn collections() -> impl Strategy<Value = Request<Bytes>> {
             version(),
             collection.clone(),
             collection_id(),
-            "\\PC{1,128}",
+            "\\PC{1,128}".prop_map(|name| within_utf16_units(&name, 128)),
             prop::option::of("\\PC{0,300}")
         )
             .prop_map(|(v, c, id, name, data)| {

@@ -16,6 +16,9 @@ fn malformed_json_is_a_parsing_error() {
         "{'name': 'a' 'userData': 'b'}",
         "{'name': 'a\\q'}",
         "/* unterminated",
+        // Json.NET wants the colon right after a name (issue #27).
+        "{\"name\" /* c */ : \"x\"}",
+        "{name // c\n : 'x'}",
     ] {
         assert_rejects(
             &put_json("/face/v1.2/persongroups/g", body),
