@@ -11,10 +11,15 @@
 //! usual rules judge it; a body no such reading accepts is
 //! [`Reading::Unreadable`] and answered "JSON parsing error.".
 //!
-//! Values that strict JSON cannot hold (`NaN`, `Infinity`, `undefined`)
-//! become `null`: absent, so never the reason for a rejection.
+//! Values that strict JSON cannot hold become `null` (absent, so never the
+//! reason for a rejection) — but `NaN`, `Infinity` and `-Infinity` as a
+//! top-level field's value, which Json.NET converts by the property's type
+//! (the text for a string, the value for a float): those are marked for
+//! the rules (see [`Literal`]).
 
 use std::borrow::Cow;
+
+use super::Literal;
 
 /// The outcome of the lenient reading.
 #[derive(Debug, PartialEq)]
@@ -121,7 +126,7 @@ impl Reader<'_> {
                 // An empty array element: Json.NET reads `undefined`.
                 Some(b',') if top == Some(Container::Array) => self.emit("null")?,
                 Some(quote @ (b'"' | b'\'')) => self.string(quote)?,
-                Some(_) => self.scalar()?,
+                Some(_) => self.scalar(stack.len() == 1 && top == Some(Container::Object))?,
             }
             // After a value: a separator, a close, or the end.
             loop {
@@ -256,8 +261,11 @@ impl Reader<'_> {
         Ok(char::from_u32(u32::from(unit)).unwrap_or('\u{fffd}'))
     }
 
-    /// A bare token: a number, a literal, or a word.
-    fn scalar(&mut self) -> Step {
+    /// A bare token: a number, a literal, or a word. A floating-point
+    /// literal that is a top-level field's value is marked for the rules,
+    /// which convert it by the property's type as Json.NET does
+    /// ([`Literal`]); anywhere else it is `null`.
+    fn scalar(&mut self, field_value: bool) -> Step {
         let start = self.at;
         while let Some(c) = self.peek_char() {
             if c.is_whitespace()
@@ -271,6 +279,9 @@ impl Reader<'_> {
         match token {
             "" => Err(Stop::Unreadable),
             "true" | "false" | "null" => self.emit(token),
+            "NaN" | "Infinity" | "-Infinity" if field_value => {
+                self.emit_string(&format!("{}{token}", Literal::PREFIX))
+            }
             "undefined" | "NaN" | "Infinity" | "-Infinity" => self.emit("null"),
             "new" => Err(Stop::Undecided),
             _ => match number(token) {
@@ -391,8 +402,8 @@ mod tests {
             ("{/* c */ 'a' : // x\n [1,,2,] }", r#"{"a":[1,null,2]}"#),
             ("{'a' \u{a0}\n: /* c */ 1}", r#"{"a":1}"#),
             (
-                "{'a': NaN, b: undefined, c: -Infinity}",
-                r#"{"a":null,"b":null,"c":null}"#,
+                "{'a': NaN, b: undefined, c: -Infinity, d: [Infinity], e: {f: NaN}}",
+                r#"{"a":"\u0000face-preflight-literal:NaN","b":null,"c":"\u0000face-preflight-literal:-Infinity","d":[null],"e":{"f":null}}"#,
             ),
             (
                 "{a: 0x1F, b: 010, c: +5, d: .5, e: -1.50}",

@@ -48,8 +48,53 @@ pub(crate) enum Value<'a> {
     /// A number, as its JSON text.
     Number(&'a str),
     Str(Cow<'a, str>),
+    /// `NaN`, `Infinity` or `-Infinity` as a bare token (lenient reading
+    /// only): Json.NET converts it by the property's type.
+    Literal(Literal),
     Array(Array<'a>),
     Object,
+}
+
+/// A bare floating-point literal that strict JSON cannot hold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Literal {
+    NaN,
+    Infinity,
+    NegativeInfinity,
+}
+
+impl Literal {
+    /// The lenient reader writes a top-level field's literal as a string
+    /// with this prefix; [`Object::lift_literals`] turns it back into a
+    /// [`Value::Literal`]. A NUL first keeps it from any string a client
+    /// plausibly sends (and one that does only loses a check).
+    pub(crate) const PREFIX: &'static str = "\u{0}face-preflight-literal:";
+
+    pub(crate) fn from_token(token: &str) -> Option<Self> {
+        match token {
+            "NaN" => Some(Self::NaN),
+            "Infinity" => Some(Self::Infinity),
+            "-Infinity" => Some(Self::NegativeInfinity),
+            _ => None,
+        }
+    }
+
+    /// Its text, as Json.NET gives it to a string property.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
+            Self::NaN => "NaN",
+            Self::Infinity => "Infinity",
+            Self::NegativeInfinity => "-Infinity",
+        }
+    }
+
+    fn value(self) -> f64 {
+        match self {
+            Self::NaN => f64::NAN,
+            Self::Infinity => f64::INFINITY,
+            Self::NegativeInfinity => f64::NEG_INFINITY,
+        }
+    }
 }
 
 /// Summary of an array.
@@ -106,6 +151,20 @@ impl<'a> Object<'a> {
             .filter(|value| **value != Value::Null)
     }
 
+    /// Turns the lenient reader's marked strings back into literals.
+    fn lift_literals(&mut self) {
+        for (_, value) in &mut self.fields {
+            if let Value::Str(text) = value {
+                if let Some(literal) = text
+                    .strip_prefix(Literal::PREFIX)
+                    .and_then(Literal::from_token)
+                {
+                    *value = Value::Literal(literal);
+                }
+            }
+        }
+    }
+
     /// Whether the field is present with a non-null value.
     pub(crate) fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
@@ -122,6 +181,7 @@ impl<'a> Object<'a> {
             Some(Value::Number(text)) => Ok(Some(text)),
             Some(Value::Bool(true)) => Ok(Some("True")),
             Some(Value::Bool(false)) => Ok(Some("False")),
+            Some(Value::Literal(literal)) => Ok(Some(literal.text())),
             Some(_) => Err(Shape),
         }
     }
@@ -132,7 +192,7 @@ impl<'a> Object<'a> {
     /// know: `Ok(None)`, judged by the service.
     pub(crate) fn enum_text(&self, name: &str) -> Result<Option<&str>, Shape> {
         match self.get(name) {
-            Some(Value::Number(_)) => Ok(None),
+            Some(Value::Number(_) | Value::Literal(_)) => Ok(None),
             Some(Value::Bool(_)) => Err(Shape),
             _ => self.str(name),
         }
@@ -159,6 +219,8 @@ impl<'a> Object<'a> {
                 Ok(n) => Ok(Some(n != 0.0)),
                 Err(_) => Err(Shape),
             },
+            // `Convert.ToBoolean` of NaN or an infinity: true.
+            Some(Value::Literal(_)) => Ok(Some(true)),
             Some(_) => Err(Shape),
         }
     }
@@ -178,6 +240,9 @@ impl<'a> Object<'a> {
                 }
             },
             Some(Value::Str(s)) => parse_int(s).ok_or(Shape)?,
+            // Json.NET refuses a literal for an integer; what the service
+            // answers to that reader exception is not known: let it pass.
+            Some(Value::Literal(_)) => return Ok(None),
             Some(_) => return Err(Shape),
         };
         if i32::try_from(value).is_ok() {
@@ -193,6 +258,11 @@ impl<'a> Object<'a> {
     pub(crate) fn number(&self, name: &str) -> Result<Option<f64>, Shape> {
         let text: &str = match self.get(name) {
             None => return Ok(None),
+            // Json.NET gives a float property the literal's value: an
+            // infinity lies outside every documented range; NaN compares
+            // with nothing, so a range check may let it through: unjudged.
+            Some(Value::Literal(Literal::NaN)) => return Ok(None),
+            Some(Value::Literal(literal)) => return Ok(Some(literal.value())),
             Some(Value::Number(text)) => text,
             Some(Value::Str(s)) => s.trim(),
             Some(_) => return Err(Shape),
@@ -227,7 +297,10 @@ pub(crate) fn judge_object<R>(
         Ok(object) => Some(judge(Ok(&object))),
         Err(BodyError::Syntax) => match lenient::read(body) {
             lenient::Reading::Json(text) => match Object::parse(text.as_bytes()) {
-                Ok(object) => Some(judge(Ok(&object))),
+                Ok(mut object) => {
+                    object.lift_literals();
+                    Some(judge(Ok(&object)))
+                }
                 Err(error) => Some(judge(Err(error))),
             },
             lenient::Reading::Unreadable => Some(judge(Err(BodyError::Syntax))),

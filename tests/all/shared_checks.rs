@@ -314,3 +314,45 @@ fn no_input_panics() {
         }
     }
 }
+
+/// Issue #27: Json.NET converts a bare `NaN`, `Infinity` or `-Infinity` by
+/// the property's type: a string property gets its text, a float property
+/// its value, a boolean `true`.
+#[test]
+fn bare_literals_are_read_by_the_property_type() {
+    // A name: the text "NaN", valid.
+    for literal in ["NaN", "Infinity", "-Infinity"] {
+        assert_passes(&put_json(
+            "/face/v1.2/persongroups/g",
+            &format!("{{'name': {literal}}}"),
+        ));
+        assert_passes(&post_json(
+            "/face/v1.2/detect?returnFaceId=false",
+            &format!("{{url: 'https://example.com/a.jpg', returnFaceId: {literal}}}"),
+        ));
+    }
+    let identify = |threshold: &str| {
+        post_json(
+            "/face/v1.2/identify",
+            &format!(
+                "{{faceIds: ['{GUID}'], personGroupId: 'g', confidenceThreshold: {threshold}}}"
+            ),
+        )
+    };
+    // An infinity is outside [0, 1]; NaN is left to the service.
+    assert_rejects(
+        &identify("Infinity"),
+        &catalogue::CONFIDENCE_THRESHOLD_INVALID,
+    );
+    assert_rejects(
+        &identify("-Infinity"),
+        &catalogue::CONFIDENCE_THRESHOLD_INVALID,
+    );
+    assert_passes(&identify("NaN"));
+    // For an integer Json.NET refuses it; the service's answer to that is
+    // not known here: it passes.
+    assert_passes(&post_json(
+        "/face/v1.2/identify",
+        &format!("{{faceIds: ['{GUID}'], personGroupId: 'g', maxNumOfCandidatesReturned: NaN}}"),
+    ));
+}
