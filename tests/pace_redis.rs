@@ -374,6 +374,18 @@ async fn handovers_between_redis_and_the_local_budget_cause_no_burst() {
     // Sharing resumed: no fallback decided after this long.
     let resumed_within = cool_down + timeout + Duration::from_millis(250);
     let mut notes = Vec::new();
+    // Redis is back: after `resumed_within` no request falls back again
+    // for the rest of the phase. Returns the fallbacks so far.
+    let sharing_resumes = |after: &'static str| {
+        let fallbacks = &fallbacks;
+        async move {
+            tokio::time::sleep(resumed_within).await;
+            let settled = fallbacks();
+            tokio::time::sleep(phase - resumed_within).await;
+            assert_eq!(fallbacks(), settled, "sharing resumed after the {after}");
+            (after, settled)
+        }
+    };
 
     tokio::time::sleep(phase).await;
     assert_eq!(fallbacks(), 0, "shared from the start");
@@ -386,11 +398,8 @@ async fn handovers_between_redis_and_the_local_budget_cause_no_burst() {
     );
 
     redis.restart();
-    tokio::time::sleep(resumed_within).await;
-    let settled = fallbacks();
-    tokio::time::sleep(phase - resumed_within).await;
-    assert_eq!(fallbacks(), settled, "sharing resumed after the restart");
-    notes.push(("restart", settled));
+    notes.push(sharing_resumes("restart").await);
+    let settled = notes[0].1;
 
     redis.freeze();
     tokio::time::sleep(phase).await;
@@ -401,11 +410,7 @@ async fn handovers_between_redis_and_the_local_budget_cause_no_burst() {
     );
 
     redis.thaw();
-    tokio::time::sleep(resumed_within).await;
-    let settled = fallbacks();
-    tokio::time::sleep(phase - resumed_within).await;
-    assert_eq!(fallbacks(), settled, "sharing resumed after the thaw");
-    notes.push(("thaw", settled));
+    notes.push(sharing_resumes("thaw").await);
 
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for worker in workers {
