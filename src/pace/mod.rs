@@ -444,13 +444,15 @@ impl Pacer {
                     // Should Redis fail, the local schedule goes on a
                     // share after this slot, as if it had been local: the
                     // fleet's slots in between may belong to others.
-                    let local_end = Instant::now() + wait + share;
-                    self.local.note_shared(
-                        resource,
-                        start.saturating_add(us),
-                        local_end,
-                        wait + shared_interval,
-                    );
+                    if let Some(local_end) = Instant::now().checked_add(wait.saturating_add(share))
+                    {
+                        self.local.note_shared(
+                            resource,
+                            start.saturating_add(us),
+                            local_end,
+                            wait.saturating_add(shared_interval),
+                        );
+                    }
                 }
                 decision
             }
