@@ -17,11 +17,18 @@ pub(crate) fn parse_int(s: &str) -> Option<i64> {
 /// 32 hex digits, optionally hyphenated 8-4-4-4-12, optionally in braces or
 /// parentheses, with surrounding whitespace ignored. The rare hexadecimal
 /// struct form (`{0x…,…}`) is let through rather than re-implemented.
+///
+/// .NET's parser reads each group of digits with a hex reader that takes a
+/// leading `+` and `0x` (`c5c24a82-+845-…`, `+0xabbbb-…` are GUIDs, kept
+/// for compatibility since .NET Framework: dotnet/runtime#49987), so such a
+/// group is a GUID's here too (issue #27).
 pub(crate) fn is_guid(s: &str) -> bool {
     // The canonical form first: it is what every client sends, a thousand
     // times in a find-similar body.
     if let Ok(canonical) = <&[u8; 36]>::try_from(s.as_bytes()) {
-        return is_canonical_guid(canonical);
+        if is_canonical_guid(canonical) {
+            return true;
+        }
     }
     let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
     let inner = match s.as_bytes() {
@@ -31,17 +38,47 @@ pub(crate) fn is_guid(s: &str) -> bool {
     if inner.starts_with(b"0x") || inner.starts_with(b"0X") {
         return s.starts_with('{');
     }
-    if let Ok(hyphenated) = <&[u8; 36]>::try_from(inner) {
-        return matches_pattern(hyphenated, &HYPHENATED);
+    match inner.len() {
+        36 => {
+            [8, 13, 18, 23]
+                .iter()
+                .all(|&at| inner.get(at) == Some(&b'-'))
+                && hex_groups(inner, &HYPHENATED_GROUPS)
+        }
+        32 => hex_groups(inner, &DIGITS_GROUPS),
+        _ => false,
     }
-    <&[u8; 32]>::try_from(inner).is_ok_and(|digits| matches_pattern(digits, &[HEX; 32]))
+}
+
+/// Where .NET's parser reads a number in the hyphenated form (the last
+/// group as 4 and 8 digits) and in the 32 digits.
+const HYPHENATED_GROUPS: [(usize, usize); 6] =
+    [(0, 8), (9, 13), (14, 18), (19, 23), (24, 28), (28, 36)];
+const DIGITS_GROUPS: [(usize, usize); 6] =
+    [(0, 8), (8, 12), (12, 16), (16, 20), (20, 24), (24, 32)];
+
+/// Each group is hex digits after an optional `+` and `0x`, as .NET's
+/// group reader takes them.
+fn hex_groups(bytes: &[u8], groups: &[(usize, usize)]) -> bool {
+    groups.iter().all(|&(start, end)| {
+        let Some(group) = bytes.get(start..end) else {
+            return false;
+        };
+        let group = group.strip_prefix(b"+").unwrap_or(group);
+        let group = match group {
+            [b'0', b'x' | b'X', rest @ ..] => rest,
+            group => group,
+        };
+        group.iter().all(u8::is_ascii_hexdigit)
+    })
 }
 
 /// The 128 bits of a GUID in any form [`is_guid`] takes (but the rare
 /// hexadecimal struct form): the key of one faceId however it is spelled.
 #[cfg_attr(not(feature = "facts"), allow(dead_code))]
 pub(crate) fn guid_value(s: &str) -> Option<u128> {
-    if !is_guid(s) {
+    // A group with a `+` or `0x` holds fewer digits: not worth a key.
+    if !is_guid(s) || s.contains(['+', 'x', 'X']) {
         return None;
     }
     let mut value: u128 = 0;
@@ -151,7 +188,30 @@ mod tests {
             assert_eq!(guid_value(other), canonical, "{other}");
         }
         assert_eq!(guid_value("not-a-guid"), None);
+        assert_eq!(guid_value("c5c24a82-+845-4031-9d5d-978df9175426"), None);
         assert_eq!(guid_value("{0x1,0x2}"), None);
+    }
+
+    #[test]
+    fn guid_groups_take_a_sign_and_a_hex_prefix_as_dotnet_reads_them() {
+        for good in [
+            "c5c24a82-+845-4031-9d5d-978df9175426",
+            "+0xabbbb-+0xa-+0xb-+0xa-+0xbaaaabbbb",
+            "{c5c24a82-6845-4031-9d5d-+78df9175426}",
+            "c5c24a82-6845-4031-9d5d-978d+9175426",
+            "+5c24a8268454031+d5d978df9175426",
+        ] {
+            assert!(is_guid(good), "{good}");
+        }
+        for bad in [
+            "c5c24a82-6+45-4031-9d5d-978df9175426",
+            "c5c24a82-++45-4031-9d5d-978df9175426",
+            "c5c24a82-0x0x-4031-9d5d-978df9175426",
+            "c5c24a82--845-4031-9d5d-978df9175426",
+            "c5c24a82+6845-4031-9d5d-978df9175426",
+        ] {
+            assert!(!is_guid(bad), "{bad}");
+        }
     }
 
     #[test]
@@ -182,7 +242,12 @@ mod tests {
                 let mut digits = *b"c5c24a82684540319d5d978df9175426";
                 digits[at] = byte;
                 let text = std::str::from_utf8(&digits).unwrap();
-                assert_eq!(is_guid(text), byte.is_ascii_hexdigit(), "{byte:#x} at {at}");
+                let group_sign = byte == b'+' && [0, 8, 12, 16, 20, 24].contains(&at);
+                assert_eq!(
+                    is_guid(text),
+                    byte.is_ascii_hexdigit() || group_sign,
+                    "{byte:#x} at {at}"
+                );
             }
         }
     }

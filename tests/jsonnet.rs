@@ -1,6 +1,7 @@
 //! A differential test of the lenient JSON reader against a real Json.NET
-//! (issue #27): generated grammar variants of person-group-create and
-//! identify bodies are read by Newtonsoft.Json 6.0.8 under Mono (Debian's
+//! (issue #27): generated grammar variants of person-group-create,
+//! identify, group and liveness-session bodies, and byte-level mutations of
+//! them (as a fuzzer makes), are read by Newtonsoft.Json 6.0.8 under Mono (Debian's
 //! packages: the Json.NET that ASP.NET Web API 2 shipped against; a newer
 //! one may differ in corners) as the service's JSON formatter reads them,
 //! and judged by `check`:
@@ -22,7 +23,8 @@ use face_preflight::{catalogue, check};
 use http::{Method, Request};
 
 const GUID: &str = "c5c24a82-6845-4031-9d5d-978df9175426";
-const BODIES: usize = 3000;
+const BODIES: usize = 4000;
+const MUTATIONS: usize = 6000;
 
 fn newtonsoft() -> Option<PathBuf> {
     let gac = Path::new("/usr/lib/mono/gac/Newtonsoft.Json");
@@ -55,11 +57,15 @@ fn reader() -> Result<PathBuf, String> {
 struct Dice(u64);
 
 impl Dice {
-    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+    fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
-        options[(self.0 % options.len() as u64) as usize]
+        (self.0 % n as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        options[self.below(options.len())]
     }
 }
 
@@ -67,6 +73,22 @@ impl Dice {
 enum Kind {
     Create,
     Identify,
+    Group,
+    Liveness,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Create, Kind::Identify, Kind::Group, Kind::Liveness];
+
+    /// The class `Reader.cs` reads the body into.
+    fn class(self) -> &'static str {
+        match self {
+            Kind::Create => "create",
+            Kind::Identify => "identify",
+            Kind::Group => "group",
+            Kind::Liveness => "liveness",
+        }
+    }
 }
 
 fn body(dice: &mut Dice, kind: Kind) -> String {
@@ -76,6 +98,12 @@ fn body(dice: &mut Dice, kind: Kind) -> String {
     let guid_array_trailing = format!(r#"["{GUID}",]"#);
     let guid_array_hole = format!(r#"["{GUID}",,"{GUID}"]"#);
     let guid_string = format!(r#""{GUID}""#);
+    let guid_pair = format!(r#"["{GUID}", "{GUID}"]"#);
+    let guid_pair_single = format!("['{GUID}',\n'{GUID}',]");
+    let guid_pair_null = format!(r#"["{GUID}", null]"#);
+    let guid_pair_upper = format!(r#"["{}", "{GUID}"]"#, GUID.to_uppercase());
+    let guid_pair_braced = format!(r#"["{{{GUID}}}", "{GUID}"]"#);
+    let long_device_id = format!("\"{}\"", "😀".repeat(33));
     let fields: Vec<(&str, Vec<&str>)> = match kind {
         Kind::Create => vec![
             (
@@ -165,6 +193,89 @@ fn body(dice: &mut Dice, kind: Kind) -> String {
                 ],
             ),
         ],
+        Kind::Group => vec![(
+            "faceIds",
+            vec![
+                &guid_pair,
+                &guid_pair_single,
+                &guid_pair_null,
+                &guid_pair_upper,
+                &guid_pair_braced,
+                &guid_array,
+                &guid_array_hole,
+                "[]",
+                "NaN",
+                "null",
+                &guid_string,
+                "[1, 2]",
+            ],
+        )],
+        Kind::Liveness => vec![
+            (
+                "livenessOperationMode",
+                vec![
+                    r#""Passive""#,
+                    "'PassiveActive'",
+                    r#""passive""#,
+                    r#""Active""#,
+                    r#"" Passive ""#,
+                    "0",
+                    "NaN",
+                    "true",
+                    "null",
+                    r#""""#,
+                ],
+            ),
+            (
+                "deviceCorrelationId",
+                vec![
+                    r#""device-1""#,
+                    "'device-1'",
+                    "NaN",
+                    "Infinity",
+                    "123",
+                    "true",
+                    r#""""#,
+                    &long_device_id,
+                    "null",
+                    "undefined",
+                ],
+            ),
+            (
+                "deviceCorrelationIdSetInClient",
+                vec![
+                    "true",
+                    "false",
+                    r#""true""#,
+                    r#"" False ""#,
+                    "1",
+                    "0",
+                    "NaN",
+                    r#""yes""#,
+                    "null",
+                ],
+            ),
+            (
+                "authTokenTimeToLiveInSeconds",
+                vec![
+                    "60",
+                    "59",
+                    r#""60""#,
+                    "86401",
+                    "60.0",
+                    "6e1",
+                    "0x3C",
+                    "NaN",
+                    "true",
+                    "2147483648",
+                    r#""-1""#,
+                ],
+            ),
+            (
+                "sendResultsToClient",
+                vec!["true", "'false'", "1", "NaN", r#""no""#],
+            ),
+        ],
     };
     let mut out = String::new();
     if dice.pick(&["", "", "", "bom"]) == "bom" {
@@ -200,10 +311,39 @@ fn body(dice: &mut Dice, kind: Kind) -> String {
     out
 }
 
+/// One to three edits of a body (a character deleted, doubled or replaced
+/// by one that matters to a JSON reader), as a fuzzer makes them.
+fn mutate(dice: &mut Dice, body: &str) -> String {
+    const SIGNIFICANT: &[&str] = &[
+        "\"", "'", ",", ":", "[", "]", "{", "}", "/", "*", "\\", " ", "\n", "0", "-", "+", ".",
+        "e", "N", "x", "\u{0}", "\u{feff}", "\u{a0}", "\u{1}",
+    ];
+    let mut chars: Vec<String> = body.chars().map(String::from).collect();
+    for _ in 0..=dice.below(3) {
+        if chars.is_empty() {
+            break;
+        }
+        let at = dice.below(chars.len());
+        match dice.below(3) {
+            0 => {
+                chars.remove(at);
+            }
+            1 => {
+                let doubled = chars[at].clone();
+                chars.insert(at, doubled);
+            }
+            _ => chars[at] = dice.pick(SIGNIFICANT).to_owned(),
+        }
+    }
+    chars.concat()
+}
+
 fn request(kind: Kind, body: &[u8]) -> Request<Bytes> {
     let (method, path) = match kind {
         Kind::Create => (Method::PUT, "/face/v1.2/persongroups/g"),
         Kind::Identify => (Method::POST, "/face/v1.2/identify"),
+        Kind::Group => (Method::POST, "/face/v1.2/group"),
+        Kind::Liveness => (Method::POST, "/face/v1.2/detectLiveness-sessions"),
     };
     Request::builder()
         .method(method)
@@ -234,17 +374,26 @@ fn the_lenient_reader_agrees_with_json_net() {
             return;
         }
     };
-    let mut dice = Dice(0x9e37_79b9_7f4a_7c15);
-    let cases: Vec<(Kind, String)> = (0..BODIES)
+    // `JSONNET_SCALE=20` runs twenty times as many bodies, from another
+    // seed (how the corners above were found).
+    let scale: usize = std::env::var("JSONNET_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
+    let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (scale as u64).wrapping_sub(1));
+    let mut cases: Vec<(Kind, String)> = (0..BODIES * scale)
         .map(|i| {
-            let kind = if i % 2 == 0 {
-                Kind::Create
-            } else {
-                Kind::Identify
-            };
+            let kind = Kind::ALL[i % Kind::ALL.len()];
             (kind, body(&mut dice, kind))
         })
         .collect();
+    let mutated: Vec<(Kind, String)> = (0..MUTATIONS * scale)
+        .map(|i| {
+            let (kind, original) = &cases[i % cases.len()];
+            (*kind, mutate(&mut dice, original))
+        })
+        .collect();
+    cases.extend(mutated);
     let mut child = Command::new("mono")
         .arg(&reader)
         .stdin(Stdio::piped())
@@ -253,11 +402,7 @@ fn the_lenient_reader_agrees_with_json_net() {
         .expect("mono");
     let mut input = String::new();
     for (kind, body) in &cases {
-        let kind = if *kind == Kind::Identify {
-            "identify"
-        } else {
-            "create"
-        };
+        let kind = kind.class();
         let encoded: String = body.bytes().map(|b| format!("{b:02x}")).collect();
         input.push_str(&format!("{kind} {encoded}\n"));
     }

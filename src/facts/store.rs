@@ -150,6 +150,15 @@ impl Store {
             .entry(key)
             .and_compute_with(|held| match held {
                 Some(held) if held.value().at() > fact.at() => Op::Nop,
+                // Answers that arrived at the same instant (a coarse or
+                // paused clock) cannot be ordered: "gone" wins, as it never
+                // answers anything.
+                Some(held)
+                    if held.value().at() == fact.at()
+                        && matches!(held.value(), CollectionFact::Gone { .. }) =>
+                {
+                    Op::Nop
+                }
                 _ => Op::Put(fact),
             });
     }
@@ -482,6 +491,25 @@ mod tests {
         assert_eq!(
             store.collection(&late, Collection::PersonGroup, "g", now),
             None
+        );
+    }
+
+    #[test]
+    fn of_two_answers_at_one_instant_gone_wins() {
+        let store = Store::new(10);
+        let resource: Arc<str> = "https://x".into();
+        let group = Collection::PersonGroup;
+        let at = Instant::now();
+        store.learn_collection(&resource, group, "g", Model(4), at);
+        store.forget_collection(&resource, group, "g", at);
+        // A listing read late, its answer head from the same instant.
+        store.learn_collection(&resource, group, "g", Model(4), at);
+        assert_eq!(store.collection(&resource, group, "g", at), None);
+        let later = at + std::time::Duration::from_millis(1);
+        store.learn_collection(&resource, group, "g", Model(4), later);
+        assert_eq!(
+            store.collection(&resource, group, "g", later),
+            Some(Model(4))
         );
     }
 

@@ -123,8 +123,9 @@ impl Reader<'_> {
                         continue;
                     }
                 }
-                // An empty array element: Json.NET reads `undefined`.
-                Some(b',') if top == Some(Container::Array) => self.emit("null")?,
+                // An empty array element or property value (`[1,,2]`,
+                // `{"a": ,}`): Json.NET reads `undefined`.
+                Some(b',') if top.is_some() => self.emit("null")?,
                 Some(quote @ (b'"' | b'\'')) => self.string(quote)?,
                 Some(_) => self.scalar(stack.len() == 1 && top == Some(Container::Object))?,
             }
@@ -268,9 +269,7 @@ impl Reader<'_> {
     fn scalar(&mut self, field_value: bool) -> Step {
         let start = self.at;
         while let Some(c) = self.peek_char() {
-            if c.is_whitespace()
-                || matches!(c, ',' | '}' | ']' | ':' | '/' | '(' | ')' | '"' | '\'')
-            {
+            if is_blank(c) || matches!(c, ',' | '}' | ']' | ':' | '/' | '(' | ')' | '"' | '\'') {
                 break;
             }
             self.at += c.len_utf8();
@@ -308,7 +307,7 @@ impl Reader<'_> {
 
     /// Whitespace (any Unicode whitespace) alone.
     fn skip_whitespace(&mut self) {
-        while let Some(c) = self.peek_char().filter(|c| c.is_whitespace()) {
+        while let Some(c) = self.peek_char().filter(|c| is_blank(*c)) {
             self.at += c.len_utf8();
         }
     }
@@ -330,12 +329,19 @@ impl Reader<'_> {
                     _ => return Err(Stop::Unreadable),
                 },
                 _ => match self.peek_char() {
-                    Some(c) if c.is_whitespace() => self.at += c.len_utf8(),
+                    Some(c) if is_blank(c) => self.at += c.len_utf8(),
                     _ => return Ok(()),
                 },
             }
         }
     }
+}
+
+/// What Json.NET skips between tokens: any Unicode whitespace, and a NUL
+/// (its buffer's end marker, passed over where it is not the end of the
+/// text: `{"name"\0:"x"}` reads as `{"name":"x"}`).
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() || c == '\0'
 }
 
 /// A Json.NET number token as strict JSON: decimal, `0x` hexadecimal, or
@@ -416,6 +422,11 @@ mod tests {
             ("{\"a\":1} trailing", r#"{"a":1}"#),
             ("\u{a0}{'a':'\u{1}'}", r#"{"a":"\u0001"}"#),
             ("[,]", "[null]"),
+            ("{'a': , 'b': 1,}", r#"{"a":null,"b":1}"#),
+            ("{'a':}", ""),
+            // Json.NET passes over a NUL between tokens, not inside one.
+            ("\0{\0'a'\0:\u{0}1\0,\0}", r#"{"a":1}"#),
+            ("{'a':tr\0ue}", ""),
         ] {
             if strict.is_empty() {
                 assert_eq!(read(lenient.as_bytes()), Reading::Unreadable, "{lenient}");

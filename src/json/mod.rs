@@ -187,13 +187,26 @@ impl<'a> Object<'a> {
     }
 
     /// A string field that the service binds to an enumeration (`mode`,
-    /// `livenessOperationMode`, a model name). A number selects a member
-    /// by its value in .NET's enum readers, which this crate cannot
-    /// know: `Ok(None)`, judged by the service.
+    /// `livenessOperationMode`, a model name): the member's name to judge,
+    /// trimmed as `Enum.Parse` trims it. What selects a member by its value
+    /// in Json.NET's enum reader (a number, `true` as 1, an integer's text
+    /// or comma-joined names) or reads as no member at all (`""`, which a
+    /// nullable enum takes as null, and the service's default then
+    /// applies) is `Ok(None)`: the service's to judge, as this crate cannot
+    /// know the members' values or whether the property is nullable
+    /// (issue #27).
     pub(crate) fn enum_text(&self, name: &str) -> Result<Option<&str>, Shape> {
         match self.get(name) {
-            Some(Value::Number(_) | Value::Literal(_)) => Ok(None),
-            Some(Value::Bool(_)) => Err(Shape),
+            Some(Value::Number(_) | Value::Literal(_) | Value::Bool(_)) => Ok(None),
+            Some(Value::Str(text)) => {
+                let member = text.trim();
+                let by_value = parse_int(member).is_some();
+                if member.is_empty() || by_value || member.contains(',') {
+                    Ok(None)
+                } else {
+                    Ok(Some(member))
+                }
+            }
             _ => self.str(name),
         }
     }
@@ -205,6 +218,7 @@ impl<'a> Object<'a> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Str(s)) if s.is_empty() => Ok(None),
             Some(Value::Str(s)) => {
                 let s = s.trim_matches(|c: char| c.is_whitespace() || c == '\0');
                 if s.eq_ignore_ascii_case("true") {
@@ -241,6 +255,8 @@ impl<'a> Object<'a> {
                 // Digits past i64: past int32 too.
                 Err(_) => return Err(Shape),
             },
+            // Json.NET reads `""` for a number or a boolean as null.
+            Some(Value::Str(s)) if s.is_empty() => return Ok(None),
             Some(Value::Str(s)) => parse_int(s).ok_or(Shape)?,
             // Json.NET refuses a literal for an integer; what the service
             // answers to that reader exception is not known: let it pass.
@@ -268,6 +284,7 @@ impl<'a> Object<'a> {
             // Json.NET's float reader takes a boolean as 1 or 0 (issue #27).
             Some(Value::Bool(b)) => return Ok(Some(if *b { 1.0 } else { 0.0 })),
             Some(Value::Number(text)) => text,
+            Some(Value::Str(s)) if s.is_empty() => return Ok(None),
             Some(Value::Str(s)) => s.trim(),
             Some(_) => return Err(Shape),
         };
@@ -656,7 +673,19 @@ mod tests {
         assert_eq!(object.number("nan"), Ok(None));
         assert_eq!(object.number("t"), Err(Shape));
         assert_eq!(object.enum_text("n"), Ok(None));
-        assert_eq!(object.enum_text("b"), Err(Shape));
+        assert_eq!(object.enum_text("b"), Ok(None));
+    }
+
+    #[test]
+    fn an_empty_string_is_null_to_a_number_or_a_boolean() {
+        let object = Object::parse(br#"{"e":"","w":" "}"#).unwrap();
+        assert_eq!(object.int("e"), Ok(None));
+        assert_eq!(object.number("e"), Ok(None));
+        assert_eq!(object.bool("e"), Ok(None));
+        assert_eq!(object.str("e"), Ok(Some("")));
+        // Blanks are not empty: `int.Parse(" ")` fails.
+        assert_eq!(object.int("w"), Err(Shape));
+        assert_eq!(object.bool("w"), Err(Shape));
     }
 
     #[test]

@@ -86,8 +86,13 @@ pub(crate) fn check_create_session(
 ) -> Verdict {
     // Types first: a field of the wrong type fails binding.
     let mode = body.enum_text("livenessOperationMode")?;
-    // A number picks an enum member by value: the service's to judge.
-    let mode_is_number = matches!(body.get("livenessOperationMode"), Some(Value::Number(_)));
+    // A mode given by value (a number, `true`, `"1"`) or as something
+    // Json.NET's enum reader refuses (`NaN`, blanks) is the service's to
+    // judge; an empty string reads as null, the same as no mode.
+    let mode_unjudged = mode.is_none()
+        && body
+            .get("livenessOperationMode")
+            .is_some_and(|value| !matches!(value, Value::Str(text) if text.is_empty()));
     let set_in_client = body
         .bool("deviceCorrelationIdSetInClient")?
         .unwrap_or(false);
@@ -113,7 +118,7 @@ pub(crate) fn check_create_session(
     let mode_ok = mode.is_some_and(|m| {
         m.eq_ignore_ascii_case("Passive") || m.eq_ignore_ascii_case("PassiveActive")
     });
-    if !mode_ok && !mode_is_number {
+    if !mode_ok && !mode_unjudged {
         return Err(catalogue::INVALID_LIVENESS_OPERATION_MODE.into());
     }
     let device_id_ok = match device_id {

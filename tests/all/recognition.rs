@@ -420,11 +420,14 @@ fn find_similar_mode_and_shape() {
             r#"{{"faceId":"{GUID}","faceListId":"l","mode":"{mode}"}}"#
         )));
     }
-    // An enum member by its value: the service's to judge.
-    assert_passes(&find_similar(&format!(
-        r#"{{"faceId":"{GUID}","faceListId":"l","mode":1}}"#
-    )));
-    for mode in ["match", "", "matchPersons"] {
+    // An enum member by its value, or `""` (null to a nullable enum, so
+    // the default mode): the service's to judge.
+    for mode in ["1", r#""1""#, r#""""#, "true"] {
+        assert_passes(&find_similar(&format!(
+            r#"{{"faceId":"{GUID}","faceListId":"l","mode":{mode}}}"#
+        )));
+    }
+    for mode in ["match", "match face", "matchPersons"] {
         assert_rejects(
             &find_similar(&format!(
                 r#"{{"faceId":"{GUID}","faceListId":"l","mode":"{mode}"}}"#
@@ -435,7 +438,7 @@ fn find_similar_mode_and_shape() {
     for shape in [
         r#"{"faceListId":"l"}"#.to_owned(),
         r#"{"faceId":"x","faceListId":"l"}"#.to_owned(),
-        format!(r#"{{"faceId":"{GUID}","faceListId":"l","mode":true}}"#),
+        format!(r#"{{"faceId":"{GUID}","faceListId":"l","mode":[1]}}"#),
         format!(r#"{{"faceId":"{GUID}","faceIds":["x"]}}"#),
     ] {
         assert_rejects(&find_similar(&shape), &catalogue::REQUEST_BODY_INVALID);

@@ -22,6 +22,20 @@ public class Identify {
     public float? confidenceThreshold;
 }
 
+public class Group {
+    public Guid[] faceIds;
+}
+
+public enum LivenessOperationMode { Passive, PassiveActive }
+
+public class Liveness {
+    public LivenessOperationMode? livenessOperationMode;
+    public string deviceCorrelationId;
+    public bool? deviceCorrelationIdSetInClient;
+    public int? authTokenTimeToLiveInSeconds;
+    public bool? sendResultsToClient;
+}
+
 public static class Reader {
     public static void Main() {
         var serializer = JsonSerializer.CreateDefault();
@@ -38,7 +52,10 @@ public static class Reader {
             for (int i = 0; i < body.Length; i++) {
                 body[i] = Convert.ToByte(hex.Substring(2 * i, 2), 16);
             }
-            var type = parts[0] == "identify" ? typeof(Identify) : typeof(Create);
+            var type = parts[0] == "identify" ? typeof(Identify)
+                : parts[0] == "group" ? typeof(Group)
+                : parts[0] == "liveness" ? typeof(Liveness)
+                : typeof(Create);
             try {
                 object value;
                 using (var text = new StreamReader(new MemoryStream(body), Encoding.UTF8, true))
