@@ -53,17 +53,15 @@ fn reader() -> Result<PathBuf, String> {
     Ok(out)
 }
 
-/// A small deterministic generator (xorshift).
-struct Dice(u64);
+#[path = "common/xorshift.rs"]
+mod xorshift;
+use xorshift::Xorshift as Dice;
 
-impl Dice {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
+trait Pick {
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str;
+}
 
+impl Pick for Dice {
     fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
         options[self.below(options.len())]
     }

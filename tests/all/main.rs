@@ -8,6 +8,8 @@ mod common;
 #[cfg(feature = "redis")]
 #[path = "../common/private_redis.rs"]
 mod private_redis;
+#[path = "../common/xorshift.rs"]
+mod xorshift;
 
 mod catalogue;
 mod collections;

@@ -198,17 +198,7 @@ impl StandIn {
     }
 }
 
-/// A tiny deterministic generator: the sequences are the same on every run.
-struct Seed(u64);
-
-impl Seed {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
-    }
-}
+use crate::xorshift::Xorshift as Seed;
 
 const MODELS: [&str; 2] = ["recognition_03", "recognition_04"];
 const GROUPS: [&str; 2] = ["alpha", "beta"];
