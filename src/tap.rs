@@ -65,6 +65,18 @@ impl Tap {
         }
     }
 
+    /// The whole body at once, as a host that read it hands it over
+    /// (`None`: not read).
+    pub(crate) fn end_with(mut self, body: Option<&[u8]>) {
+        match body {
+            Some(body) if body.len() <= self.limit => {
+                self.kept.extend_from_slice(body);
+                self.finish(true);
+            }
+            _ => self.finish(false),
+        }
+    }
+
     fn keep(&mut self, data: &Bytes) {
         if self.overflow || self.kept.len() + data.len() > self.limit {
             self.overflow = true;

@@ -257,7 +257,7 @@ where
                         // was read cannot be put back (even in report-only mode).
                         let ticket = ticket.take().ok_or(POLLED_AFTER_COMPLETION)?;
                         State::Answered {
-                            answer: Some(pipeline.too_large(ticket)),
+                            answer: Some(pipeline.too_large(&ticket)),
                             reject_with_error: pipeline.reject_with_error,
                         }
                     }

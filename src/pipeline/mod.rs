@@ -316,9 +316,8 @@ impl Pipeline {
         }
     }
 
-    /// The body cannot be read without consuming it (a reqwest stream):
-    /// the judges that wanted it judge without it — they pass.
-    #[cfg(feature = "reqwest")]
+    /// The body cannot be read without consuming it (a reqwest stream, a
+    /// host's file): the judges that wanted it judge without it — they pass.
     pub(crate) fn skip_body(&self, ticket: &mut Ticket) {
         ticket.plan = None;
     }
@@ -326,7 +325,7 @@ impl Pipeline {
     /// A streamed body grew past the plan's limit: nothing that long is
     /// legal, and what was read cannot be put back — answered even in
     /// report-only mode.
-    pub(crate) fn too_large(&self, ticket: Ticket) -> LocalAnswer {
+    pub(crate) fn too_large(&self, ticket: &Ticket) -> LocalAnswer {
         let error = match &ticket.plan {
             Some(plan) => plan.too_large(),
             None => crate::catalogue::IMAGE_TOO_BIG.into(),
@@ -334,6 +333,12 @@ impl Pipeline {
         let answer = LocalAnswer::new(error.into(), Source::Rules);
         self.note_answer(ticket.operation, &answer);
         answer
+    }
+
+    /// A host without a runtime ([`Judging`](crate::Judging)): the judges
+    /// that wait do not decide — they pass.
+    pub(crate) fn skip_decide(&self, ticket: &mut Ticket) {
+        ticket.decided = true;
     }
 
     /// The judges that decide last: the facts that ask Redis, the pacing

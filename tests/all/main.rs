@@ -17,6 +17,7 @@ mod end_to_end;
 mod facts;
 mod facts_model;
 mod fuzz_regressions;
+mod held;
 mod image_variants;
 mod images;
 mod layer;
