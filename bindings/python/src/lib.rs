@@ -15,7 +15,7 @@ use http::{HeaderMap, Method, StatusCode};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
 /// Header pairs as Python hands them over.
 type Headers = Vec<(String, String)>;
@@ -62,13 +62,56 @@ impl Preflight {
 
     /// Starts judging a request; `None` when its method, URL or a header is
     /// not one HTTP can carry (the transport will say so; nothing to judge).
-    fn judge(&self, method: &str, url: &str, headers: Headers) -> Option<Judging> {
-        let head = head_of(method, url, &headers)?;
+    ///
+    /// `headers` is a mapping (its `items()` are read) or pairs; values
+    /// that are not `str` are read as `str(value)`, as the transports send
+    /// them.
+    fn judge(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<Judging>> {
+        let Some(head) = head_of(method, url, header_map_of(headers)?) else {
+            return Ok(None);
+        };
         let judging = self.layer.judge(&head);
-        Some(Judging {
+        Ok(Some(Judging {
             judging: Some(judging),
             headers: head.headers,
-        })
+        }))
+    }
+
+    /// The whole verdict on a request whose body is at hand (`bytes`, `str`
+    /// sent as UTF-8, or `None`): `judge`, `read_body` and `decide` in one
+    /// call, for the common case.
+    #[pyo3(signature = (method, url, headers, body = None))]
+    fn decide(
+        &self,
+        py: Python<'_>,
+        method: &str,
+        url: &str,
+        headers: &Bound<'_, PyAny>,
+        body: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Verdict> {
+        let Some(head) = head_of(method, url, header_map_of(headers)?) else {
+            return Ok((None, None));
+        };
+        let mut judging = self.layer.judge(&head);
+        if judging.wants_body() {
+            match body {
+                None => read_body(py, &mut judging, &head.headers, b""),
+                Some(body) => {
+                    if let Ok(bytes) = body.cast::<PyBytes>() {
+                        read_body(py, &mut judging, &head.headers, bytes.as_bytes());
+                    } else if let Ok(text) = body.cast::<PyString>() {
+                        let text = text.to_cow()?;
+                        read_body(py, &mut judging, &head.headers, text.as_bytes());
+                    }
+                }
+            }
+        }
+        Ok(verdict(py, judging))
     }
 
     /// The counters: local answers and report-only comparisons.
@@ -96,25 +139,48 @@ impl Judging {
     /// Hands the body to the judges, without the GIL.
     fn read_body(&mut self, py: Python<'_>, body: PyBackedBytes) {
         if let Some(judging) = self.judging.as_mut() {
-            let headers = &self.headers;
-            py.detach(|| judging.read_body(headers, &body));
+            read_body(py, judging, &self.headers, &body);
         }
     }
 
     /// The verdict: `(answer, None)` to answer locally, `(None, watch)` to
     /// send (`watch` is `None` when nothing watches the answer).
-    fn decide(&mut self, py: Python<'_>) -> PyResult<(Option<Answer>, Option<Watch>)> {
+    fn decide(&mut self, py: Python<'_>) -> PyResult<Verdict> {
         let judging = self
             .judging
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("decide() was already called"))?;
-        Ok(match judging.decide() {
-            Decision::Answer(response) => (Some(Answer::of(py, response)), None),
-            Decision::Send(watch) if watch.is_watching() => {
-                (None, Some(Watch { watch: Some(watch) }))
-            }
-            Decision::Send(_) => (None, None),
-        })
+        Ok(verdict(py, judging))
+    }
+}
+
+/// `(answer, None)` to answer locally, `(None, watch)` to send (`watch`
+/// is `None` when nothing watches the answer).
+type Verdict = (Option<Answer>, Option<Watch>);
+
+fn verdict(py: Python<'_>, judging: face_preflight::Judging) -> Verdict {
+    match judging.decide() {
+        Decision::Answer(response) => (Some(Answer::of(py, response)), None),
+        Decision::Send(watch) if watch.is_watching() => (None, Some(Watch { watch: Some(watch) })),
+        Decision::Send(_) => (None, None),
+    }
+}
+
+/// Bodies from this size on are judged without the GIL: an image's check
+/// is worth letting other threads run; a JSON body's costs less than the
+/// release itself.
+const RELEASE_GIL_FROM: usize = 16 * 1024;
+
+fn read_body(
+    py: Python<'_>,
+    judging: &mut face_preflight::Judging,
+    headers: &HeaderMap,
+    body: &[u8],
+) {
+    if body.len() >= RELEASE_GIL_FROM {
+        py.detach(|| judging.read_body(headers, body));
+    } else {
+        judging.read_body(headers, body);
     }
 }
 
@@ -166,12 +232,18 @@ struct Watch {
 impl Watch {
     /// The service's status, headers and body (`None` if not read).
     #[pyo3(signature = (status, headers, body = None))]
-    fn observe(&mut self, status: u16, headers: Headers, body: Option<PyBackedBytes>) {
+    fn observe(
+        &mut self,
+        status: u16,
+        headers: &Bound<'_, PyAny>,
+        body: Option<PyBackedBytes>,
+    ) -> PyResult<()> {
         let (Some(watch), Ok(status)) = (self.watch.take(), StatusCode::from_u16(status)) else {
-            return;
+            return Ok(());
         };
-        let headers = header_map(&headers).unwrap_or_default();
+        let headers = header_map_of(headers)?.unwrap_or_default();
         watch.observe(status, &headers, body.as_deref());
+        Ok(())
     }
 }
 
@@ -183,20 +255,22 @@ fn check(
     py: Python<'_>,
     method: &str,
     url: &str,
-    headers: Headers,
+    headers: &Bound<'_, PyAny>,
     body: Option<PyBackedBytes>,
-) -> Option<(u16, String, String)> {
-    let head = head_of(method, url, &headers)?;
+) -> PyResult<Option<(u16, String, String)>> {
+    let Some(head) = head_of(method, url, header_map_of(headers)?) else {
+        return Ok(None);
+    };
     let body = body.as_deref().unwrap_or_default();
     let request = http::Request::from_parts(head, body);
-    py.detach(|| face_preflight::check(&request).err())
-        .map(|error| {
-            (
-                error.status().as_u16(),
-                error.code().to_owned(),
-                error.message().to_owned(),
-            )
-        })
+    let verdict = py.detach(|| face_preflight::check(&request).err());
+    Ok(verdict.map(|error| {
+        (
+            error.status().as_u16(),
+            error.code().to_owned(),
+            error.message().to_owned(),
+        )
+    }))
 }
 
 /// Every documented error: `(status, code, message)` rows of the official table.
@@ -220,26 +294,47 @@ fn documented(code: &str, message: &str) -> PyResult<Entry> {
         })
 }
 
-fn head_of(method: &str, url: &str, headers: &[(String, String)]) -> Option<http::request::Parts> {
+fn head_of(method: &str, url: &str, headers: Option<HeaderMap>) -> Option<http::request::Parts> {
     let (mut parts, ()) = http::Request::builder()
         .method(Method::from_bytes(method.as_bytes()).ok()?)
         .uri(url)
         .body(())
         .ok()?
         .into_parts();
-    parts.headers = header_map(headers)?;
+    parts.headers = headers?;
     Some(parts)
 }
 
-fn header_map(headers: &[(String, String)]) -> Option<HeaderMap> {
-    let mut map = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        map.append(
-            HeaderName::from_bytes(name.as_bytes()).ok()?,
-            HeaderValue::from_bytes(value.as_bytes()).ok()?,
-        );
+/// Headers from a mapping or an iterable of pairs; `None` if one is not
+/// an HTTP header (then nothing is judged).
+fn header_map_of(headers: &Bound<'_, PyAny>) -> PyResult<Option<HeaderMap>> {
+    let py = headers.py();
+    // azure-core's CaseInsensitiveDict keeps `{lower: (name, value)}` in
+    // `_store`: read it directly, since its `items()` runs Python code per
+    // header. Any other mapping (or a future azure-core) takes `items()`.
+    let pairs = match headers.getattr_opt(pyo3::intern!(py, "_store"))? {
+        Some(store) if store.is_exact_instance_of::<PyDict>() => {
+            store.call_method0(pyo3::intern!(py, "values"))?
+        }
+        _ if headers.hasattr(pyo3::intern!(py, "items"))? => {
+            headers.call_method0(pyo3::intern!(py, "items"))?
+        }
+        _ => headers.clone(),
+    };
+    let mut map = HeaderMap::new();
+    for pair in pairs.try_iter()? {
+        let (name, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
+        let name = name.str()?;
+        let value = value.str()?;
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.to_cow()?.as_bytes()),
+            HeaderValue::from_bytes(value.to_cow()?.as_bytes()),
+        ) else {
+            return Ok(None);
+        };
+        map.append(name, value);
     }
-    Some(map)
+    Ok(Some(map))
 }
 
 fn stats_dict<'py>(py: Python<'py>, snapshot: &StatsSnapshot) -> PyResult<Bound<'py, PyDict>> {

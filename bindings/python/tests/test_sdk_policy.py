@@ -108,6 +108,10 @@ def test_an_invalid_call_raises_the_sdk_error_and_is_never_sent(stand_in, stand_
     assert sdk_error(raised.value) == expected
     assert raised.value.response.headers["x-ms-error-code"] == expected[1]
     assert raised.value.response.headers["content-type"] == "application/json; charset=utf-8"
+    response = raised.value.response
+    assert response.read() == response.content and b'"code"' in response.content
+    response.close()
+    assert response.is_closed
     assert stand_in.received == []
     assert policy.stats["rejected"] == 1
 
@@ -139,6 +143,9 @@ def test_aio_clients_get_the_same_answers(stand_in, stand_in_url):
             except HttpResponseError as error:
                 if sdk_error(error) != expected:
                     failures.append((name, sdk_error(error)))
+                if await error.response.read() != error.response.content:
+                    failures.append((name, "read"))
+                await error.response.close()
             finally:
                 for client in clients:
                     await client.close()

@@ -63,7 +63,7 @@ def check(method: str, url: str, headers: Iterable[Tuple[str, str]] = (), body: 
     ...
     face_preflight.FaceApiError: 400 BadArgument: Person group ID is invalid.
     """
-    verdict = _native.check(method, url, [(k, str(v)) for k, v in headers], body)
+    verdict = _native.check(method, url, headers, body)
     if verdict is not None:
         raise FaceApiError(*verdict)
 
@@ -105,34 +105,26 @@ class _Preflight:
     def _judge(self, request: PipelineRequest):
         """The native verdict: ``(answer, watch)``."""
         http_request = request.http_request
-        judging = self._preflight.judge(
-            http_request.method,
-            http_request.url,
-            [(name, str(value)) for name, value in http_request.headers.items()],
-        )
+        content = http_request.content
+        if content is None or isinstance(content, (bytes, str)):
+            # The body at hand: one native call.
+            return self._preflight.decide(http_request.method, http_request.url, http_request.headers, content)
+        judging = self._preflight.judge(http_request.method, http_request.url, http_request.headers)
         if judging is None:
             return None, None
         limit = judging.body_limit
         if limit is not None:
-            body = _body_of(http_request, limit)
+            body = _body_of(content, limit)
             if body is not None:
                 judging.read_body(body)
         return judging.decide()
 
 
-def _body_of(http_request, limit: int) -> Optional[bytes]:
-    """The request body as it will be sent, read without losing it; ``None``
+def _body_of(content, limit: int) -> Optional[bytes]:
+    """A streamed body as it will be sent, read without losing it; ``None``
     when it cannot be (a one-shot stream): then it is judged without."""
-    content = http_request.content
-    if content is None:
-        return b""
-    if isinstance(content, bytes):
-        return content
     if isinstance(content, (bytearray, memoryview)):
         return bytes(content)
-    if isinstance(content, str):
-        # urllib3 and aiohttp send a str body as UTF-8.
-        return content.encode("utf-8")
     read, seek, tell = (getattr(content, name, None) for name in ("read", "seek", "tell"))
     if read is None or seek is None or tell is None:
         return None
@@ -169,6 +161,10 @@ class _LocalResponse(HttpResponseImpl):
         super().__init__(**_answer_parts(http_request, answer))
         self._content = answer.body
 
+    def close(self) -> None:
+        # No connection behind it.
+        self._is_closed = True
+
 
 class _AsyncLocalResponse(AsyncHttpResponseImpl):
     """A local answer for the ``aio`` clients."""
@@ -176,6 +172,9 @@ class _AsyncLocalResponse(AsyncHttpResponseImpl):
     def __init__(self, http_request, answer) -> None:
         super().__init__(**_answer_parts(http_request, answer))
         self._content = answer.body
+
+    async def close(self) -> None:
+        self._is_closed = True
 
 
 def _observe(watch, response: PipelineResponse) -> None:
@@ -187,11 +186,7 @@ def _observe(watch, response: PipelineResponse) -> None:
             body = http_response.content
         except Exception:  # noqa: BLE001 - a streamed answer not read yet
             body = None
-    watch.observe(
-        http_response.status_code,
-        [(name, str(value)) for name, value in http_response.headers.items()],
-        body,
-    )
+    watch.observe(http_response.status_code, http_response.headers, body)
 
 
 class FacePreflightPolicy(_Preflight, HTTPPolicy):
