@@ -236,3 +236,24 @@ def test_check_raises_the_documented_error():
     assert check("GET", "https://x.cognitiveservices.azure.com/face/v1.2/largepersongroups?top=10") is None
     # Not an HTTP request at all: nothing to judge, left to the transport.
     assert check("GET", "not a url\n") is None
+
+
+def test_a_gateway_prefix_is_checked_behind_it(stand_in, stand_in_url):
+    group = lambda policy: FaceClient(stand_in_url + "/gateway", KEY, per_call_policies=[policy]).group({"faceIds": []})
+    group(FacePreflightPolicy())  # the Face path starts after /gateway: not judged
+    assert [path.split("?")[0] for _, path, _, _ in stand_in.received] == ["/gateway/face/v1.2-preview.1/group"]
+    stand_in.received.clear()
+    with pytest.raises(HttpResponseError) as raised:
+        group(FacePreflightPolicy(path_prefix="/gateway"))
+    assert sdk_error(raised.value) == (400, "BadArgument", "The length of faceIds is not in a valid range.")
+    assert stand_in.received == []
+
+
+def test_newer_versions_are_judged_only_when_asked(stand_in, stand_in_url):
+    group = lambda policy: FaceClient(stand_in_url, KEY, api_version="v1.4", per_call_policies=[policy]).group({"faceIds": []})
+    group(FacePreflightPolicy())
+    assert len(stand_in.received) == 1
+    with pytest.raises(HttpResponseError) as raised:
+        group(FacePreflightPolicy(judge_newer_versions=True))
+    assert sdk_error(raised.value) == (400, "BadArgument", "The length of faceIds is not in a valid range.")
+    assert len(stand_in.received) == 1
