@@ -5,10 +5,14 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Parser, ValueEnum};
 use face_preflight::catalogue;
 use face_preflight::pace::{Rate, Tier, TIER_MARGIN_PERCENT};
 use face_preflight::proxy::{Proxy, ProxyConfig};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// A sidecar that answers Face API requests the service would reject with
 /// the service's own error, before they cross the network, and forwards the
@@ -21,15 +25,30 @@ use face_preflight::proxy::{Proxy, ProxyConfig};
     long_about,
     after_help = "Example:\n  face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0\n\nthen use http://127.0.0.1:8080 as the SDK's endpoint. /healthz and /metrics are served too."
 )]
+// Every `env` argument hides its value in `--help`: the environment may
+// hold secrets (a Redis URL with its password).
 struct Args {
-    /// The Face endpoint to forward to.
-    #[arg(long, env = "FACE_PREFLIGHT_UPSTREAM", value_name = "URL")]
-    upstream: http::Uri,
+    /// The Face endpoint to forward to: https://<resource>.cognitiveservices.azure.com,
+    /// with a gateway's path after the host if there is one.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_UPSTREAM",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    upstream: String,
+
+    /// Accept a plain http:// upstream (a test stand-in, a local gateway):
+    /// the key then crosses the network unencrypted.
+    #[arg(long, env = "FACE_PREFLIGHT_PLAIN_HTTP", hide_env_values = true, action = ArgAction::Set, num_args = 0..=1,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    plain_http: bool,
 
     /// Where to listen.
     #[arg(
         long,
         env = "FACE_PREFLIGHT_LISTEN",
+        hide_env_values = true,
         default_value = "127.0.0.1:8080",
         value_name = "ADDR"
     )]
@@ -37,34 +56,56 @@ struct Args {
 
     /// The resource's pricing tier: f0 (20 a minute) or s0 (10 a second),
     /// paced 5 % under it.
-    #[arg(long, env = "FACE_PREFLIGHT_TIER", conflicts_with = "rate")]
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_TIER",
+        hide_env_values = true,
+        conflicts_with = "rate"
+    )]
     tier: Option<TierArg>,
 
     /// An explicit rate in requests per second (a raised S0 limit).
-    #[arg(long, env = "FACE_PREFLIGHT_RATE", value_name = "PER_SECOND")]
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_RATE",
+        hide_env_values = true,
+        value_name = "PER_SECOND"
+    )]
     rate: Option<u32>,
 
     /// The longest a request waits for its slot before a local 429.
     #[arg(
         long,
         env = "FACE_PREFLIGHT_MAX_WAIT",
+        hide_env_values = true,
         default_value_t = 30,
         value_name = "SECONDS"
     )]
     max_wait: u64,
 
     /// A Redis server shared by the fleet: budget, 429 pauses and learned facts.
-    #[arg(long, env = "FACE_PREFLIGHT_REDIS", value_name = "URL")]
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_REDIS",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     redis: Option<String>,
 
     /// How many processes share the resource (each takes this share of the
     /// rate when Redis is unavailable).
-    #[arg(long, env = "FACE_PREFLIGHT_FLEET_SIZE", default_value_t = 1)]
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_FLEET_SIZE",
+        hide_env_values = true,
+        default_value_t = 1
+    )]
     fleet_size: u32,
 
     /// Reject nothing: forward every request and count how the local verdict
     /// compares with the service's answer (see /metrics).
-    #[arg(long, env = "FACE_PREFLIGHT_REPORT_ONLY")]
+    #[arg(long, env = "FACE_PREFLIGHT_REPORT_ONLY", hide_env_values = true, action = ArgAction::Set, num_args = 0..=1,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
     report_only: bool,
 
     /// Let through requests that would get this answer, by its message
@@ -76,6 +117,7 @@ struct Args {
     #[arg(
         long,
         env = "FACE_PREFLIGHT_UPSTREAM_TIMEOUT",
+        hide_env_values = true,
         default_value_t = 60,
         value_name = "SECONDS"
     )]
@@ -117,15 +159,46 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
+/// The first signal drains; a second one exits at once.
+async fn shutdown_then_force() {
+    shutdown_signal().await;
+    tokio::spawn(async {
+        shutdown_signal().await;
+        tracing::warn!("second signal: exiting without draining");
+        std::process::exit(130);
+    });
+}
+
+/// `RUST_LOG` in the `target=level,…` form (`info` when unset or unreadable).
+fn log_filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
+        .with(log_filter())
         .init();
     let args = Args::parse();
-    let mut config = ProxyConfig::new(args.upstream.clone());
+    let upstream = match ProxyConfig::parse_upstream(&args.upstream, args.plain_http) {
+        Ok(upstream) => upstream,
+        Err(error) => {
+            eprintln!(
+                "face-preflight-proxy: --upstream {:?}: {error}",
+                args.upstream
+            );
+            std::process::exit(2);
+        }
+    };
+    let mut config = ProxyConfig::new(upstream.clone());
     config.rate = match (args.tier, args.rate) {
         (Some(TierArg::F0), _) => Some(Tier::F0.rate().with_margin(TIER_MARGIN_PERCENT)),
         (Some(TierArg::S0), _) => Some(Tier::S0.rate().with_margin(TIER_MARGIN_PERCENT)),
@@ -152,12 +225,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let proxy = Proxy::bind(args.listen, config).await?;
     tracing::info!(
         listen = %proxy.local_addr()?,
-        upstream = %args.upstream,
+        upstream = %upstream,
         report_only = args.report_only,
         "face-preflight-proxy ready"
     );
     // The first line on stdout is the address, for scripts that start it
     // on port 0.
     println!("listening on {}", proxy.local_addr()?);
-    proxy.serve(shutdown_signal()).await
+    proxy.serve(shutdown_then_force()).await
 }

@@ -145,6 +145,11 @@ pub(super) fn render(observed: &Observed) -> String {
             &proxy.requests,
         ),
         (
+            "face_preflight_proxy_client_errors_total",
+            "Requests whose body the client broke (400, never sent on whole).",
+            &proxy.client_errors,
+        ),
+        (
             "face_preflight_proxy_upstream_errors_total",
             "Requests the upstream could not be reached for (502).",
             &proxy.upstream_errors,

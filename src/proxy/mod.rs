@@ -79,6 +79,48 @@ pub struct ProxyConfig {
 }
 
 impl ProxyConfig {
+    /// Reads an upstream URL as the command line gives it, refusing what
+    /// would start "ready" and then fail or leak: no scheme or one other
+    /// than http/https, no host, a colon without a port, a query,
+    /// user-info, and plain `http://` unless `allow_plain_http`. Its path
+    /// is kept: the Face path starts after it.
+    ///
+    /// ```
+    /// use face_preflight::proxy::{ProxyConfig, UpstreamUrlError};
+    ///
+    /// let uri = ProxyConfig::parse_upstream("https://x.cognitiveservices.azure.com/gateway", false).unwrap();
+    /// assert_eq!(uri.path(), "/gateway");
+    /// assert_eq!(ProxyConfig::parse_upstream("http://127.0.0.1:", true), Err(UpstreamUrlError::EmptyPort));
+    /// assert_eq!(ProxyConfig::parse_upstream("http://127.0.0.1:8080", false), Err(UpstreamUrlError::PlainHttp));
+    /// ```
+    pub fn parse_upstream(url: &str, allow_plain_http: bool) -> Result<Uri, UpstreamUrlError> {
+        let uri: Uri = url.parse().map_err(|error: http::uri::InvalidUri| {
+            UpstreamUrlError::Malformed(error.to_string())
+        })?;
+        let plain = match uri.scheme_str() {
+            Some("https") => false,
+            Some("http") => true,
+            _ => return Err(UpstreamUrlError::Scheme),
+        };
+        let authority = uri.authority().ok_or(UpstreamUrlError::NoHost)?;
+        if authority.as_str().contains('@') {
+            return Err(UpstreamUrlError::UserInfo);
+        }
+        if authority.host().is_empty() {
+            return Err(UpstreamUrlError::NoHost);
+        }
+        if authority.as_str().ends_with(':') {
+            return Err(UpstreamUrlError::EmptyPort);
+        }
+        if uri.query().is_some() {
+            return Err(UpstreamUrlError::Query);
+        }
+        if plain && !allow_plain_http {
+            return Err(UpstreamUrlError::PlainHttp);
+        }
+        Ok(uri)
+    }
+
     /// The defaults for `upstream`.
     pub fn new(upstream: Uri) -> Self {
         Self {
@@ -96,10 +138,49 @@ impl ProxyConfig {
     }
 }
 
+/// Why an upstream URL is refused at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UpstreamUrlError {
+    /// Not a URL at all.
+    Malformed(String),
+    /// No `http://` or `https://` in front (`myresource.cognitiveservices.azure.com`, `ftp://…`).
+    Scheme,
+    /// No host (`http://:8080`, `https:///face`).
+    NoHost,
+    /// A colon after the host with no port (`http://127.0.0.1:`).
+    EmptyPort,
+    /// A query: it would be dropped from every request, silently.
+    Query,
+    /// `user:password@`: it would be logged and sent on as the `Host`.
+    UserInfo,
+    /// Plain `http://` without [`ProxyConfig::parse_upstream`]'s `allow_plain_http`:
+    /// the key would cross the network unencrypted.
+    PlainHttp,
+}
+
+impl std::fmt::Display for UpstreamUrlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Malformed(error) => write!(f, "not a URL: {error}"),
+            Self::Scheme => f.write_str("the URL must start with https:// (or http://)"),
+            Self::NoHost => f.write_str("the URL has no host"),
+            Self::EmptyPort => f.write_str("the URL has a colon after the host but no port"),
+            Self::Query => f.write_str("the URL has a query, which would be dropped from every request"),
+            Self::UserInfo => f.write_str("the URL has user information (user:password@), which would be sent as the Host"),
+            Self::PlainHttp => f.write_str("the URL is plain http:// (the key would cross the network unencrypted); allow it explicitly with --plain-http"),
+        }
+    }
+}
+
+impl std::error::Error for UpstreamUrlError {}
+
 /// Counters of the proxy itself.
 #[derive(Debug, Default)]
 struct ProxyCounters {
     requests: AtomicU64,
+    /// Requests whose body the client broke (bad chunking, cut short).
+    client_errors: AtomicU64,
     upstream_errors: AtomicU64,
     upstream_timeouts: AtomicU64,
 }
@@ -220,7 +301,7 @@ impl Proxy {
     /// Serves until `shutdown` completes, then stops accepting and lets the
     /// requests in flight finish (for up to 30 s).
     pub async fn serve(self, shutdown: impl Future<Output = ()>) -> Result<(), BoxError> {
-        let config = self.config;
+        let Proxy { listener, config } = self;
         let rate = config
             .rate
             .unwrap_or_else(|| Rate::new(u32::MAX, Duration::from_secs(1)));
@@ -237,6 +318,12 @@ impl Proxy {
             .pacing(pace);
         for entry in &config.allow {
             preflight = preflight.allow(entry);
+        }
+        // The layer sees the request as the upstream will: behind the
+        // upstream's path.
+        let base = config.upstream.path().trim_end_matches('/');
+        if !base.is_empty() {
+            preflight = preflight.path_prefix(base);
         }
         let observed = Observed {
             preflight: preflight.stats(),
@@ -273,7 +360,7 @@ impl Proxy {
                 () = &mut shutdown => break,
             };
             let (stream, peer) = tokio::select! {
-                accepted = self.listener.accept() => match accepted {
+                accepted = listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(_) => continue,
                 },
@@ -302,6 +389,8 @@ impl Proxy {
                 drop(permit);
             });
         }
+        // New connections are refused from now on, not left to hang.
+        drop(listener);
         tracing::info!("shutting down: draining requests in flight");
         tokio::select! {
             () = graceful.shutdown() => {}
@@ -311,6 +400,29 @@ impl Proxy {
         }
         Ok(())
     }
+}
+
+/// Whether the request failed on the client's side: its body could not be
+/// read by the layer, which judges it (a hyper error outside any
+/// [`UpstreamError`]), or by the client to the upstream, which streams it (a
+/// hyper "user body" error under [`UpstreamError::Unreachable`]).
+fn is_client_body_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    match error.downcast_ref::<UpstreamError>() {
+        Some(UpstreamError::Unreachable(inner)) => causes(&**inner).any(|cause| {
+            cause
+                .downcast_ref::<hyper::Error>()
+                .is_some_and(|e| e.is_user() || e.is_body_write_aborted())
+        }),
+        Some(UpstreamError::TimedOut) => false,
+        None => causes(error).any(|cause| cause.is::<hyper::Error>()),
+    }
+}
+
+/// An error and its sources.
+fn causes<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(error), |error| error.source())
 }
 
 /// `service_fn` without a dependency on `tower` itself.
@@ -369,6 +481,28 @@ where
         }
         _ => {}
     }
+    if request.method() == http::Method::CONNECT {
+        // Not a forward proxy: no tunnels.
+        return own_answer(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "ProxyMethodNotAllowed",
+            "face-preflight-proxy does not open tunnels (CONNECT).",
+        );
+    }
+    if request.method() == http::Method::OPTIONS && request.uri().path() == "*" {
+        // A question about the proxy itself, not a Face resource.
+        let mut response = Response::new(
+            Full::new(Bytes::new())
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
+        *response.status_mut() = StatusCode::NO_CONTENT;
+        response.headers_mut().insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+        );
+        return response;
+    }
     observed.proxy.requests.fetch_add(1, Ordering::Relaxed);
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -393,6 +527,15 @@ where
             strip_hop_by_hop(&mut parts.headers);
             tracing::info!(%method, %path, status = parts.status.as_u16(), "forwarded or answered");
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+        }
+        Err(error) if is_client_body_error(&*error) => {
+            observed.proxy.client_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(%method, %path, %error, "client's request body failed");
+            own_answer(
+                StatusCode::BAD_REQUEST,
+                "ProxyBadRequestBody",
+                "face-preflight-proxy: the request body could not be read.",
+            )
         }
         Err(error) => {
             let timed_out = error

@@ -266,3 +266,276 @@ async fn shutdown_drains_requests_in_flight() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn the_upstream_path_is_the_face_prefix() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) =
+        proxy(&format!("http://{upstream_address}/gateway/"), |_| {}).await;
+    let client = reqwest::Client::new();
+    let response = client
+        .get(format!("http://{address}/face/v1.2/persongroups?top=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_response(
+        400,
+        &response.bytes().await.unwrap(),
+        &catalogue::TOP_INVALID,
+    );
+    assert!(log.lock().unwrap().is_empty());
+    let response = client
+        .get(format!("http://{address}/face/v1.2/persongroups?top=10"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        log.lock().unwrap()[0].path_and_query,
+        "/gateway/face/v1.2/persongroups?top=10"
+    );
+}
+
+/// Sends raw bytes on a new connection; returns what came back until close
+/// or `wait`.
+async fn raw_exchange(address: SocketAddr, request: &[u8], wait: Duration) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(wait, stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_client_body_broken_mid_way_is_the_clients_error_not_a_502() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    // A checked path: the layer reads the body and meets a chunk size "ZZ".
+    let answer = raw_exchange(
+        address,
+        b"POST /face/v1.2/identify HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+          transfer-encoding: chunked\r\n\r\n5\r\n{\"fac\r\nZZ\r\n",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("ProxyBadRequestBody"), "{answer}");
+    assert!(log.lock().unwrap().is_empty());
+    let metrics = reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("face_preflight_proxy_client_errors_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("face_preflight_proxy_upstream_errors_total 0"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn connect_and_options_star_are_answered_by_the_proxy() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let answer = raw_exchange(
+        address,
+        b"CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\n\r\n",
+        Duration::from_millis(500),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(answer.contains("ProxyMethodNotAllowed"), "{answer}");
+    let answer = raw_exchange(
+        address,
+        b"OPTIONS * HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        Duration::from_millis(500),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("allow: get"),
+        "{answer}"
+    );
+    assert!(log.lock().unwrap().is_empty());
+}
+
+#[test]
+fn upstream_urls_that_cannot_work_are_refused() {
+    use face_preflight::proxy::UpstreamUrlError::*;
+    for (url, error) in [
+        ("http://127.0.0.1:", EmptyPort),
+        ("ftp://example.com", Scheme),
+        ("myresource.cognitiveservices.azure.com", Scheme),
+        ("https://x.cognitiveservices.azure.com/?key=1", Query),
+        (
+            "https://user:secret@x.cognitiveservices.azure.com",
+            UserInfo,
+        ),
+        ("http://127.0.0.1:9000", PlainHttp),
+    ] {
+        assert_eq!(ProxyConfig::parse_upstream(url, false), Err(error), "{url}");
+    }
+    assert!(ProxyConfig::parse_upstream("http://127.0.0.1:9000", true).is_ok());
+    let uri =
+        ProxyConfig::parse_upstream("https://x.cognitiveservices.azure.com/gw", false).unwrap();
+    assert_eq!(
+        (uri.host(), uri.path()),
+        (Some("x.cognitiveservices.azure.com"), "/gw")
+    );
+}
+
+/// The proxy binary, as a deployment starts it.
+mod binary {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    const PROXY: &str = env!("CARGO_BIN_EXE_face-preflight-proxy");
+
+    #[test]
+    fn an_invalid_upstream_stops_it_at_start_with_a_clear_message() {
+        let output = Command::new(PROXY)
+            .args([
+                "--upstream",
+                "http://127.0.0.1:",
+                "--plain-http",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("colon after the host but no port"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn help_hides_secret_environment_values() {
+        let output = Command::new(PROXY)
+            .arg("--help")
+            .env("FACE_PREFLIGHT_REDIS", "redis://:hunter2@cache:6379")
+            .output()
+            .unwrap();
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("FACE_PREFLIGHT_REDIS"), "{help}");
+        assert!(!help.contains("hunter2"), "{help}");
+    }
+
+    /// Starts the binary on port 0 with `env`; returns it and its address.
+    fn start(env: &[(&str, &str)]) -> (std::process::Child, String) {
+        let mut child = Command::new(PROXY)
+            .args([
+                "--upstream",
+                "http://127.0.0.1:9",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_default()
+            .to_owned();
+        (child, address)
+    }
+
+    #[test]
+    fn boolean_environment_variables_take_1_and_yes_and_rust_log_is_honoured() {
+        let (mut child, address) = start(&[
+            ("FACE_PREFLIGHT_PLAIN_HTTP", "1"),
+            ("FACE_PREFLIGHT_REPORT_ONLY", "yes"),
+            ("RUST_LOG", "warn"),
+        ]);
+        assert!(!address.is_empty(), "did not start");
+        child.kill().unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // At `warn`, the INFO "ready" line is not written.
+        assert!(!stderr.contains("face-preflight-proxy ready"), "{stderr}");
+
+        let (mut child, _) = start(&[
+            ("FACE_PREFLIGHT_PLAIN_HTTP", "true"),
+            ("FACE_PREFLIGHT_REPORT_ONLY", "1"),
+        ]);
+        child.kill().unwrap();
+        let stderr =
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+        assert!(stderr.contains("report_only=true"), "{stderr}");
+    }
+
+    #[test]
+    fn the_first_signal_stops_accepting_and_the_second_exits_at_once() {
+        // An upstream that takes every connection and never answers keeps a
+        // request in flight.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let upstream = format!("http://{}", silent.local_addr().unwrap());
+        let mut child = Command::new(PROXY)
+            .args([
+                "--upstream",
+                &upstream,
+                "--plain-http",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let address = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        let mut in_flight = std::net::TcpStream::connect(&address).unwrap();
+        std::io::Write::write_all(
+            &mut in_flight,
+            b"GET /face/v1.2/persongroups HTTP/1.1\r\nhost: x\r\n\r\n",
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let pid = child.id().to_string();
+        let signal = |name: &str| {
+            assert!(Command::new("kill")
+                .args(["-s", name, &pid])
+                .status()
+                .unwrap()
+                .success());
+        };
+        signal("TERM");
+        std::thread::sleep(Duration::from_millis(300));
+        // Draining: still running, and new connections are refused at once.
+        assert!(child.try_wait().unwrap().is_none());
+        assert!(std::net::TcpStream::connect(&address).is_err());
+        signal("INT");
+        let start = Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "still running after the second signal"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(child.wait().unwrap().code(), Some(130));
+        drop(silent);
+    }
+}

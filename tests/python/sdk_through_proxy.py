@@ -107,7 +107,7 @@ def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     upstream = "http://127.0.0.1:%d" % server.server_address[1]
     proxy = subprocess.Popen(
-        [sys.argv[1], "--upstream", upstream, "--listen", "127.0.0.1:0"],
+        [sys.argv[1], "--upstream", upstream, "--plain-http", "--listen", "127.0.0.1:0"],
         stdout=subprocess.PIPE,
         text=True,
     )
