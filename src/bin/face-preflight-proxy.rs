@@ -44,6 +44,17 @@ struct Args {
           default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
     plain_http: bool,
 
+    /// The proxy's URL as clients reach it (behind a load balancer), put in
+    /// place of the upstream's in Location and operation-Location answers;
+    /// by default http:// and the Host the client sent.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_PUBLIC_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    public_url: Option<String>,
+
     /// Where to listen.
     #[arg(
         long,
@@ -199,6 +210,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
     };
     let mut config = ProxyConfig::new(upstream.clone());
+    if let Some(url) = &args.public_url {
+        match ProxyConfig::parse_upstream(url, true) {
+            Ok(public) => config.public_url = Some(public),
+            Err(error) => {
+                eprintln!("face-preflight-proxy: --public-url {url:?}: {error}");
+                std::process::exit(2);
+            }
+        }
+    }
     config.rate = match (args.tier, args.rate) {
         (Some(TierArg::F0), _) => Some(Tier::F0.rate().with_margin(TIER_MARGIN_PERCENT)),
         (Some(TierArg::S0), _) => Some(Tier::S0.rate().with_margin(TIER_MARGIN_PERCENT)),

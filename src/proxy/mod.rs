@@ -76,6 +76,12 @@ pub struct ProxyConfig {
     pub header_read_timeout: Duration,
     /// Connections served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// The proxy's address as its clients reach it (behind a load
+    /// balancer: `https://face-proxy.internal`), put in place of the
+    /// upstream's in `Location` and `operation-Location` answers so that
+    /// long-running operations are polled through the proxy. `None`: the
+    /// `http://` address the client sent in `Host`.
+    pub public_url: Option<Uri>,
 }
 
 impl ProxyConfig {
@@ -134,6 +140,7 @@ impl ProxyConfig {
             upstream_timeout: Duration::from_secs(60),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            public_url: None,
         }
     }
 }
@@ -369,12 +376,18 @@ impl Proxy {
             let stack = stack.clone();
             let observed = observed.clone();
             let upstream_uri = config.upstream.clone();
+            let public_url = config.public_url.clone();
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let stack = stack.clone();
                 let observed = observed.clone();
                 let upstream_uri = upstream_uri.clone();
+                let public_url = public_url.clone();
                 async move {
-                    Ok::<_, Infallible>(handle(stack, &observed, &upstream_uri, request).await)
+                    let ends = Ends {
+                        upstream: &upstream_uri,
+                        public: public_url.as_ref(),
+                    };
+                    Ok::<_, Infallible>(handle(stack, &observed, ends, request).await)
                 }
             });
             let connection = hyper::server::conn::http1::Builder::new()
@@ -453,11 +466,61 @@ where
     }
 }
 
+/// The two ends of the proxy: the upstream, and the proxy as clients name it.
+#[derive(Clone, Copy)]
+struct Ends<'a> {
+    upstream: &'a Uri,
+    public: Option<&'a Uri>,
+}
+
+/// The base a client reaches the proxy at: the configured public URL, or
+/// `http://` and the `Host` the client sent.
+fn public_base(ends: Ends<'_>, headers: &HeaderMap) -> Option<String> {
+    match ends.public {
+        Some(public) => Some(public.to_string().trim_end_matches('/').to_owned()),
+        None => headers
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| !host.is_empty())
+            .map(|host| format!("http://{host}")),
+    }
+}
+
+/// `Location` and `operation-Location` that point at the upstream point at
+/// the proxy instead: the SDK then polls a long-running operation through
+/// it (paced, counted, checked) rather than around it.
+fn rewrite_locations(headers: &mut HeaderMap, upstream: &Uri, public: &str) {
+    let upstream_base = format!(
+        "{}://{}{}",
+        upstream.scheme_str().unwrap_or("https"),
+        upstream.authority().map_or("", |a| a.as_str()),
+        upstream.path().trim_end_matches('/'),
+    );
+    for name in [
+        header::LOCATION,
+        HeaderName::from_static("operation-location"),
+    ] {
+        let Some(value) = headers.get(&name).and_then(|v| v.to_str().ok()) else {
+            continue;
+        };
+        let rest = value
+            .get(..upstream_base.len())
+            .filter(|start| start.eq_ignore_ascii_case(&upstream_base))
+            .and_then(|_| value.get(upstream_base.len()..))
+            .filter(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        if let Some(rewritten) =
+            rest.and_then(|rest| HeaderValue::from_str(&format!("{public}{rest}")).ok())
+        {
+            headers.insert(name, rewritten);
+        }
+    }
+}
+
 /// One client request.
 async fn handle<S, B>(
     mut stack: S,
     observed: &Observed,
-    upstream: &Uri,
+    ends: Ends<'_>,
     request: Request<Incoming>,
 ) -> Response<ProxyResponseBody>
 where
@@ -506,7 +569,8 @@ where
     observed.proxy.requests.fetch_add(1, Ordering::Relaxed);
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let request = match to_upstream(upstream, request) {
+    let public = public_base(ends, request.headers());
+    let request = match to_upstream(ends.upstream, request) {
         Ok(request) => request,
         Err(_) => {
             return own_answer(
@@ -525,6 +589,9 @@ where
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            if let Some(public) = &public {
+                rewrite_locations(&mut parts.headers, ends.upstream, public);
+            }
             tracing::info!(%method, %path, status = parts.status.as_u16(), "forwarded or answered");
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
         }

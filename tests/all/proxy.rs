@@ -539,3 +539,60 @@ mod binary {
         drop(silent);
     }
 }
+
+/// An upstream that answers 202 with an `operation-Location` at itself and a
+/// `Location` elsewhere, as a long-running operation does.
+async fn upstream_with_locations() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = hyper::service::service_fn(
+                move |_: hyper::Request<hyper::body::Incoming>| async move {
+                    Ok::<_, Infallible>(
+                        hyper::Response::builder()
+                            .status(202)
+                            .header(
+                                "operation-location",
+                                format!("http://{address}/face/v1.2/operations/7?x=1"),
+                            )
+                            .header("location", "https://elsewhere.example/face/v1.2/x")
+                            .body(Full::new(Bytes::new()))
+                            .unwrap(),
+                    )
+                },
+            );
+            tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service));
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn operation_locations_at_the_upstream_point_at_the_proxy() {
+    let upstream_address = upstream_with_locations().await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let train = format!("http://{address}/face/v1.2/largepersongroups/staff/train");
+    let response = reqwest::Client::new().post(&train).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        response.headers()["operation-location"],
+        format!("http://{address}/face/v1.2/operations/7?x=1").as_str()
+    );
+    // Not the upstream's: left as it is.
+    assert_eq!(
+        response.headers()["location"],
+        "https://elsewhere.example/face/v1.2/x"
+    );
+
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.public_url = Some("https://face-proxy.internal".parse().unwrap());
+    })
+    .await;
+    let train = format!("http://{address}/face/v1.2/largepersongroups/staff/train");
+    let response = reqwest::Client::new().post(&train).send().await.unwrap();
+    assert_eq!(
+        response.headers()["operation-location"],
+        "https://face-proxy.internal/face/v1.2/operations/7?x=1"
+    );
+}

@@ -12,7 +12,9 @@ Usage: python sdk_through_proxy.py PATH_TO_face-preflight-proxy
 
 import io
 import json
+import re
 import subprocess
+import urllib.request
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,12 +50,22 @@ class StandIn(BaseHTTPRequestHandler):
             reply = {"groups": [], "messyGroup": []}
         elif path.endswith("/sessions"):
             reply = {"sessionId": GUID, "authToken": "token"}
+        elif path.endswith("/train"):
+            reply = None
+        elif "/operations/" in path:
+            reply = {"status": "succeeded", "createdDateTime": "2024-01-01T00:00:00Z", "lastActionDateTime": "2024-01-01T00:00:00Z"}
         elif self.command == "PUT":
             reply = None
         else:
             reply = []
         data = b"" if reply is None else json.dumps(reply).encode()
-        self.send_response(200)
+        if path.endswith("/train"):
+            # A long-running operation, polled where the answer says.
+            host, port = self.server.server_address[:2]
+            self.send_response(202)
+            self.send_header("operation-Location", "http://%s:%d/face/v1.2/operations/%s" % (host, port, GUID))
+        else:
+            self.send_response(200)
         self.send_header("content-type", "application/json; charset=utf-8")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
@@ -85,6 +97,7 @@ VALID = [
     ("verify", lambda f, a, s: f.verify_face_to_face({"faceId1": GUID, "faceId2": GUID2})),
     ("group", lambda f, a, s: f.group({"faceIds": [GUID, GUID2]})),
     ("find similar", lambda f, a, s: f.find_similar({"faceId": GUID, "faceIds": [GUID2]})),
+    ("train and poll", lambda f, a, s: a.large_person_group.begin_train("staff", polling_interval=0).result()),
     ("liveness session", lambda f, a, s: s.create_liveness_session({"livenessOperationMode": "Passive", "deviceCorrelationId": GUID, "authTokenTimeToLiveInSeconds": 600})),
 ]
 
@@ -118,19 +131,34 @@ def main():
         through = "http://" + line[len("listening on "):]
         direct_clients, proxied_clients = clients(upstream), clients(through)
 
+        proxied_total = 0
         for name, call in VALID:
             try:
                 StandIn.received.clear()
                 call(*direct_clients)
+                sent = len(StandIn.received)
                 call(*proxied_clients)
-                assert len(StandIn.received) == 2, StandIn.received
-                direct, proxied = (comparable(r) for r in StandIn.received)
+                proxied_total += len(StandIn.received) - sent
+                assert len(StandIn.received) == 2 * sent, StandIn.received
+                direct = [comparable(r) for r in StandIn.received[:sent]]
+                proxied = [comparable(r) for r in StandIn.received[sent:]]
                 assert direct == proxied, "differs:\n  direct  %r\n  proxied %r" % (direct, proxied)
-                print("ok      valid: %s (same request upstream)" % name)
+                print("ok      valid: %s (same %d request(s) upstream)" % (name, sent))
                 passed += 1
             except Exception as error:  # noqa: BLE001 - report every failure
                 print("FAILED  valid: %s: %r" % (name, error))
                 failed += 1
+
+        # Nothing went around the proxy: every request the stand-in saw from
+        # the proxied clients (the training polls too) came through it.
+        metrics = urllib.request.urlopen(through + "/metrics").read().decode()
+        counted = int(re.search(r"^face_preflight_proxy_requests_total (\d+)$", metrics, re.M).group(1))
+        if counted == proxied_total:
+            print("ok      nothing bypassed the proxy (%d requests, polls included)" % counted)
+            passed += 1
+        else:
+            print("FAILED  the proxy counted %d requests, the stand-in saw %d" % (counted, proxied_total))
+            failed += 1
 
         for name, call, (status, code, message) in INVALID:
             StandIn.received.clear()
