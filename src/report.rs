@@ -126,7 +126,8 @@ pub struct StatsKey {
     pub source: Option<Source>,
     /// The local answer's code, if the crate rejects.
     pub local_code: Option<String>,
-    /// The service's error code, if it answered one (report-only).
+    /// The service's error code, if it answered one (report-only): a
+    /// documented code, or `other` for any code outside the catalogue.
     pub remote_code: Option<String>,
 }
 
@@ -235,9 +236,19 @@ impl Stats {
             operation: verdict.operation,
             source: verdict.source,
             local_code: verdict.local.map(|e| e.code().to_owned()),
-            remote_code: verdict.remote.map(|e| e.code().to_owned()),
+            remote_code: verdict.remote.map(|e| code_label(e.code()).to_owned()),
         });
     }
+}
+
+/// A service's error code as a counter's key: one of the documented codes,
+/// or `other`. The codes come from answer bodies; kept as they are, a
+/// service (or anything posing as one) could grow the counters without bound.
+pub(crate) fn code_label(code: &str) -> &'static str {
+    catalogue::ALL
+        .iter()
+        .find(|entry| entry.code == code)
+        .map_or("other", |entry| entry.code)
 }
 
 /// The label of an operation in metrics: its `Debug` form, or `unknown`.

@@ -55,6 +55,12 @@ struct Args {
     )]
     public_url: Option<String>,
 
+    /// Log one INFO line per request: method, operation, path (cut to 256
+    /// bytes) and status. Off, requests are logged at DEBUG without paths.
+    #[arg(long, env = "FACE_PREFLIGHT_ACCESS_LOG", hide_env_values = true, action = ArgAction::Set, num_args = 0..=1,
+          default_value = "false", default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    access_log: bool,
+
     /// Where to listen.
     #[arg(
         long,
@@ -229,6 +235,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     config.redis = args.redis.clone();
     config.fleet_size = args.fleet_size;
     config.report_only = args.report_only;
+    config.access_log = args.access_log;
     for message in &args.allow {
         let entry = catalogue::DECIDED_LOCALLY
             .iter()

@@ -116,7 +116,7 @@ impl Comparison {
             "outcome" => verdict.outcome.as_str(),
             "operation" => crate::report::operation_label(verdict.operation),
             "source" => verdict.source.map_or("", |s| s.as_str()),
-            "code" => verdict.local.or(verdict.remote).map_or_else(String::new, |e| e.code().to_owned()),
+            "code" => verdict.local.or(verdict.remote).map_or("", |e| crate::report::code_label(e.code())),
         )
         .increment(1);
         if let Some(on_verdict) = &pipeline.on_verdict {

@@ -82,6 +82,9 @@ pub struct ProxyConfig {
     /// long-running operations are polled through the proxy. `None`: the
     /// `http://` address the client sent in `Host`.
     pub public_url: Option<Uri>,
+    /// One INFO line per request (method, operation, path cut to 256
+    /// bytes, status). Off: requests are logged at DEBUG, without paths.
+    pub access_log: bool,
 }
 
 impl ProxyConfig {
@@ -141,6 +144,7 @@ impl ProxyConfig {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             public_url: None,
+            access_log: false,
         }
     }
 }
@@ -377,6 +381,7 @@ impl Proxy {
             let observed = observed.clone();
             let upstream_uri = config.upstream.clone();
             let public_url = config.public_url.clone();
+            let access_log = config.access_log;
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let stack = stack.clone();
                 let observed = observed.clone();
@@ -387,7 +392,7 @@ impl Proxy {
                         upstream: &upstream_uri,
                         public: public_url.as_ref(),
                     };
-                    Ok::<_, Infallible>(handle(stack, &observed, ends, request).await)
+                    Ok::<_, Infallible>(handle(stack, &observed, ends, access_log, request).await)
                 }
             });
             let connection = hyper::server::conn::http1::Builder::new()
@@ -516,11 +521,24 @@ fn rewrite_locations(headers: &mut HeaderMap, upstream: &Uri, public: &str) {
     }
 }
 
+/// The longest path the access log writes.
+const LOGGED_PATH_BYTES: usize = 256;
+
+/// `path`, cut to [`LOGGED_PATH_BYTES`] at a character boundary.
+fn capped(path: &str) -> &str {
+    let mut end = path.len().min(LOGGED_PATH_BYTES);
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    path.get(..end).unwrap_or_default()
+}
+
 /// One client request.
 async fn handle<S, B>(
     mut stack: S,
     observed: &Observed,
     ends: Ends<'_>,
+    access_log: bool,
     request: Request<Incoming>,
 ) -> Response<ProxyResponseBody>
 where
@@ -567,8 +585,12 @@ where
         return response;
     }
     observed.proxy.requests.fetch_add(1, Ordering::Relaxed);
+    // Logs name the operation, not the path: paths hold IDs, and a client
+    // chooses their length. The access log (opt-in) adds the path, capped.
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let operation = crate::router::route_newer_as_newest(&method, request.uri().path())
+        .map(|route| route.operation);
+    let access_path = access_log.then(|| capped(request.uri().path()).to_owned());
     let public = public_base(ends, request.headers());
     let request = match to_upstream(ends.upstream, request) {
         Ok(request) => request,
@@ -585,19 +607,18 @@ where
         Ok(()) => stack.call(request).await,
         Err(error) => Err(error),
     };
-    match result {
+    let response = match result {
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             if let Some(public) = &public {
                 rewrite_locations(&mut parts.headers, ends.upstream, public);
             }
-            tracing::info!(%method, %path, status = parts.status.as_u16(), "forwarded or answered");
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
         }
         Err(error) if is_client_body_error(&*error) => {
             observed.proxy.client_errors.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(%method, %path, %error, "client's request body failed");
+            tracing::info!(%method, ?operation, %error, "client's request body failed");
             own_answer(
                 StatusCode::BAD_REQUEST,
                 "ProxyBadRequestBody",
@@ -613,7 +634,7 @@ where
                     .proxy
                     .upstream_timeouts
                     .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%method, %path, "upstream timed out");
+                tracing::warn!(%method, ?operation, "upstream timed out");
                 own_answer(
                     StatusCode::GATEWAY_TIMEOUT,
                     "ProxyUpstreamTimeout",
@@ -624,7 +645,7 @@ where
                     .proxy
                     .upstream_errors
                     .fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%method, %path, %error, "upstream unreachable");
+                tracing::warn!(%method, ?operation, %error, "upstream unreachable");
                 own_answer(
                     StatusCode::BAD_GATEWAY,
                     "ProxyUpstreamUnreachable",
@@ -632,5 +653,11 @@ where
                 )
             }
         }
+    };
+    let status = response.status().as_u16();
+    match &access_path {
+        Some(path) => tracing::info!(%method, ?operation, %path, status, "request"),
+        None => tracing::debug!(%method, ?operation, status, "forwarded or answered"),
     }
+    response
 }

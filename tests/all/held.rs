@@ -148,3 +148,39 @@ fn report_only_counts_a_miss_from_the_error_body() {
     watch.observe(StatusCode::BAD_REQUEST, &HeaderMap::new(), Some(&body));
     assert_eq!(layer.stats().snapshot().missed, 1);
 }
+
+#[test]
+fn codes_outside_the_catalogue_are_counted_as_other() {
+    // Codes come from answer bodies: kept verbatim they would grow the
+    // counters without bound.
+    let layer = PreflightLayer::new().report_only(true);
+    let valid = post_json(
+        "/face/v1.2/group",
+        &format!(r#"{{"faceIds":["{GUID}","{GUID2}"]}}"#),
+    );
+    for code in ["Weird1", "Weird2", "BadArgument"] {
+        let Decision::Send(watch) = decide(&layer, &valid) else {
+            panic!("answered");
+        };
+        let body = format!(r#"{{"error":{{"code":"{code}","message":"m"}}}}"#);
+        watch.observe(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            Some(body.as_bytes()),
+        );
+    }
+    let codes: Vec<_> = layer
+        .stats()
+        .snapshot()
+        .rows
+        .into_iter()
+        .map(|(key, count)| (key.remote_code, count))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            (Some("BadArgument".to_owned()), 1),
+            (Some("other".to_owned()), 2)
+        ]
+    );
+}

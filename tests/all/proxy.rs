@@ -479,6 +479,48 @@ mod binary {
         assert!(stderr.contains("report_only=true"), "{stderr}");
     }
 
+    /// One GET of `path` to the proxy at `address`, answer ignored.
+    fn get(address: &str, path: &str) {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+    }
+
+    #[test]
+    fn paths_are_logged_only_in_the_access_log_and_cut_short() {
+        let id = "a".repeat(1000);
+        // An ID too long: answered locally. An unknown path: forwarded (502).
+        let path = format!("/face/v1.2/persongroups/{id}");
+        let unknown = format!("/face/v1.2/{id}");
+        let (mut child, address) = start(&[("FACE_PREFLIGHT_PLAIN_HTTP", "1")]);
+        get(&address, &path);
+        get(&address, &unknown);
+        child.kill().unwrap();
+        let stderr =
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+        assert!(stderr.contains("upstream unreachable"), "{stderr}");
+        assert!(!stderr.contains("aaaa"), "{stderr}");
+
+        let (mut child, address) = start(&[
+            ("FACE_PREFLIGHT_PLAIN_HTTP", "1"),
+            ("FACE_PREFLIGHT_ACCESS_LOG", "1"),
+        ]);
+        get(&address, &path);
+        child.kill().unwrap();
+        let stderr =
+            String::from_utf8_lossy(&child.wait_with_output().unwrap().stderr).into_owned();
+        let logged = &path[..256];
+        assert!(stderr.contains(&format!("path={logged} ")), "{stderr}");
+        assert!(stderr.contains("status=404"), "{stderr}");
+        assert!(stderr.contains("GetCollection"), "{stderr}");
+    }
+
     #[test]
     fn the_first_signal_stops_accepting_and_the_second_exits_at_once() {
         // An upstream that takes every connection and never answers keeps a
