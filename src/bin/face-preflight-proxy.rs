@@ -23,7 +23,7 @@ use tracing_subscriber::util::SubscriberInitExt;
     version,
     about,
     long_about,
-    after_help = "Example:\n  face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0\n\nthen use http://127.0.0.1:8080 as the SDK's endpoint. /healthz and /metrics are served too."
+    after_help = "Example:\n  face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0\n\nthen use http://127.0.0.1:8080 as the SDK's endpoint. /livez, /readyz and /metrics are served too."
 )]
 // Every `env` argument hides its value in `--help`: the environment may
 // hold secrets (a Redis URL with its password).

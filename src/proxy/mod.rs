@@ -20,7 +20,7 @@ mod metrics;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -194,6 +194,24 @@ struct ProxyCounters {
     client_errors: AtomicU64,
     upstream_errors: AtomicU64,
     upstream_timeouts: AtomicU64,
+    /// The last forwarded request's fate: whether the upstream answered.
+    upstream_failing: AtomicBool,
+    /// Shutting down: finishing what is in flight, taking nothing new.
+    draining: AtomicBool,
+}
+
+impl ProxyCounters {
+    /// What `/readyz` says: ready unless draining or the upstream failed the
+    /// last time (before the first request nothing says it is down).
+    fn readiness(&self) -> (StatusCode, &'static str) {
+        if self.draining.load(Ordering::Relaxed) {
+            (StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+        } else if self.upstream_failing.load(Ordering::Relaxed) {
+            (StatusCode::SERVICE_UNAVAILABLE, "upstream unreachable\n")
+        } else {
+            (StatusCode::OK, "ready\n")
+        }
+    }
 }
 
 /// Everything `/metrics` reports.
@@ -285,6 +303,21 @@ fn own_answer(status: StatusCode, code: &str, message: &str) -> Response<ProxyRe
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// A plain-text answer of the proxy's own (probes).
+fn plain(status: StatusCode, text: &'static str) -> Response<ProxyResponseBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from_static(text.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
 }
@@ -409,6 +442,7 @@ impl Proxy {
         }
         // New connections are refused from now on, not left to hang.
         drop(listener);
+        observed.proxy.draining.store(true, Ordering::Relaxed);
         tracing::info!("shutting down: draining requests in flight");
         tokio::select! {
             () = graceful.shutdown() => {}
@@ -547,7 +581,12 @@ where
     B::Error: Into<BoxError>,
 {
     match request.uri().path() {
-        "/healthz" => return own_answer(StatusCode::OK, "Healthy", "face-preflight-proxy is up"),
+        "/livez" => return plain(StatusCode::OK, "alive\n"),
+        // `/healthz` is kept for probes set up before `/readyz` existed.
+        "/readyz" | "/healthz" => {
+            let (status, text) = observed.proxy.readiness();
+            return plain(status, text);
+        }
         "/metrics" => {
             let mut response = Response::new(
                 Full::new(Bytes::from(metrics::render(observed)))
@@ -609,6 +648,16 @@ where
     };
     let response = match result {
         Ok(response) => {
+            if response
+                .extensions()
+                .get::<crate::LocalRejection>()
+                .is_none()
+            {
+                observed
+                    .proxy
+                    .upstream_failing
+                    .store(false, Ordering::Relaxed);
+            }
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             if let Some(public) = &public {
@@ -629,6 +678,10 @@ where
             let timed_out = error
                 .downcast_ref::<UpstreamError>()
                 .is_some_and(|e| matches!(e, UpstreamError::TimedOut));
+            observed
+                .proxy
+                .upstream_failing
+                .store(true, Ordering::Relaxed);
             if timed_out {
                 observed
                     .proxy

@@ -638,3 +638,47 @@ async fn operation_locations_at_the_upstream_point_at_the_proxy() {
         "https://face-proxy.internal/face/v1.2/operations/7?x=1"
     );
 }
+
+#[tokio::test]
+async fn readiness_says_when_the_upstream_cannot_be_reached() {
+    let (upstream_address, _) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let probe = |path: &'static str| async move {
+        let response = reqwest::get(format!("http://{address}{path}"))
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    assert_eq!(probe("/readyz").await, (200, "ready\n".to_owned()));
+    reqwest::get(format!("http://{address}/face/v1.2/persongroups"))
+        .await
+        .unwrap();
+    assert_eq!(probe("/readyz").await, (200, "ready\n".to_owned()));
+
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (address, _stop, _task) = proxy(&format!("http://{closed}"), |_| {}).await;
+    let probe = |path: &'static str| async move {
+        let response = reqwest::get(format!("http://{address}{path}"))
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    let response = reqwest::get(format!("http://{address}/face/v1.2/persongroups"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        probe("/readyz").await,
+        (503, "upstream unreachable\n".to_owned())
+    );
+    assert_eq!(
+        probe("/healthz").await,
+        (503, "upstream unreachable\n".to_owned())
+    );
+    // The process itself is fine.
+    assert_eq!(probe("/livez").await, (200, "alive\n".to_owned()));
+}
