@@ -144,6 +144,16 @@ struct Args {
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     header_read_timeout: u64,
 
+    /// Threads serving requests: 1 runs everything on one thread (the
+    /// fastest on one core); by default, one per core the process may use.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_WORKER_THREADS",
+        hide_env_values = true,
+        value_name = "N"
+    )]
+    worker_threads: Option<usize>,
+
     /// Connections served at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
@@ -194,8 +204,26 @@ fn log_filter() -> Targets {
         .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let args = Args::parse();
+    // One thread serving everything (as one nginx worker does) spends
+    // nothing on waking other threads; more threads are for more cores.
+    let runtime = match args.worker_threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+        Some(threads) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads.max(1))
+            .enable_all()
+            .build()?,
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?,
+    };
+    runtime.block_on(run(args))
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
@@ -204,7 +232,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         )
         .with(log_filter())
         .init();
-    let args = Args::parse();
     let upstream = match ProxyConfig::parse_upstream(&args.upstream, args.plain_http) {
         Ok(upstream) => upstream,
         Err(error) => {
