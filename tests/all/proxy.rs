@@ -493,6 +493,33 @@ mod binary {
     }
 
     #[test]
+    fn one_worker_thread_serves_everything() {
+        let (mut child, address) = start(&[
+            ("FACE_PREFLIGHT_PLAIN_HTTP", "1"),
+            ("FACE_PREFLIGHT_WORKER_THREADS", "1"),
+        ]);
+        let pid = child.id();
+        let answer = {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(&address).unwrap();
+            stream
+                .write_all(b"GET /livez HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            answer
+        };
+        // The main thread alone: no runtime workers beside it.
+        let threads = std::fs::read_dir(format!("/proc/{pid}/task")).map(|dir| dir.count());
+        child.kill().unwrap();
+        let _ = child.wait();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        if let Ok(threads) = threads {
+            assert_eq!(threads, 1);
+        }
+    }
+
+    #[test]
     fn paths_are_logged_only_in_the_access_log_and_cut_short() {
         let id = "a".repeat(1000);
         // An ID too long: answered locally. An unknown path: forwarded (502).
