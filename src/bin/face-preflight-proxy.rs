@@ -28,8 +28,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 // Every `env` argument hides its value in `--help`: the environment may
 // hold secrets (a Redis URL with its password).
 struct Args {
-    /// The Face endpoint to forward to: https://<resource>.cognitiveservices.azure.com,
-    /// with a gateway's path after the host if there is one.
+    /// The Face endpoint to forward to: the resource's https URL, with a
+    /// gateway's path after the host if there is one.
     #[arg(
         long,
         env = "FACE_PREFLIGHT_UPSTREAM",
