@@ -291,35 +291,35 @@ fn to_upstream(
     Ok(Request::from_parts(parts, ProxyBody::new(body)))
 }
 
-/// A JSON answer of the proxy's own.
-fn own_answer(status: StatusCode, code: &str, message: &str) -> Response<ProxyResponseBody> {
-    let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+/// An answer of the proxy's own (`content_type` empty: none).
+fn own(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<ProxyResponseBody> {
     let mut response = Response::new(
-        Full::new(Bytes::from(body))
+        Full::new(body)
             .map_err(|never| match never {})
             .boxed_unsync(),
     );
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    if !content_type.is_empty() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    }
     response
+}
+
+/// A JSON answer of the proxy's own.
+fn own_answer(status: StatusCode, code: &str, message: &str) -> Response<ProxyResponseBody> {
+    let body = serde_json::json!({"error": {"code": code, "message": message}}).to_string();
+    own(status, "application/json; charset=utf-8", Bytes::from(body))
 }
 
 /// A plain-text answer of the proxy's own (probes).
 fn plain(status: StatusCode, text: &'static str) -> Response<ProxyResponseBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from_static(text.as_bytes()))
-            .map_err(|never| match never {})
-            .boxed_unsync(),
-    );
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+    own(
+        status,
+        "text/plain; charset=utf-8",
+        Bytes::from_static(text.as_bytes()),
+    )
 }
 
 /// A running proxy.
@@ -588,16 +588,11 @@ where
             return plain(status, text);
         }
         "/metrics" => {
-            let mut response = Response::new(
-                Full::new(Bytes::from(metrics::render(observed)))
-                    .map_err(|never| match never {})
-                    .boxed_unsync(),
+            return own(
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                Bytes::from(metrics::render(observed)),
             );
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4"),
-            );
-            return response;
         }
         _ => {}
     }
@@ -611,12 +606,7 @@ where
     }
     if request.method() == http::Method::OPTIONS && request.uri().path() == "*" {
         // A question about the proxy itself, not a Face resource.
-        let mut response = Response::new(
-            Full::new(Bytes::new())
-                .map_err(|never| match never {})
-                .boxed_unsync(),
-        );
-        *response.status_mut() = StatusCode::NO_CONTENT;
+        let mut response = own(StatusCode::NO_CONTENT, "", Bytes::new());
         response.headers_mut().insert(
             header::ALLOW,
             HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
