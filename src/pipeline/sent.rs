@@ -51,7 +51,7 @@ impl Sent {
         if let (Some(pacing), Some(case)) = (&pipeline.pacing, ticket.pacing.take()) {
             tap = Tap::join(tap, pacing.learn(case, status, headers));
         }
-        if pipeline.report_only {
+        if pipeline.report_only && ticket.operation.is_some() {
             let comparison = Comparison {
                 pipeline: Arc::clone(&pipeline),
                 ticket,

@@ -184,3 +184,24 @@ fn codes_outside_the_catalogue_are_counted_as_other() {
         ]
     );
 }
+
+#[test]
+fn report_only_compares_face_operations_only() {
+    let layer = PreflightLayer::new().report_only(true);
+    for path in [
+        "/healthz",
+        "/face/v1.2/no-such-operation",
+        "/other/v1.2/group",
+    ] {
+        let Decision::Send(watch) = decide(&layer, &get(path)) else {
+            panic!("answered {path}");
+        };
+        assert!(!watch.is_watching(), "{path}");
+        watch.observe(StatusCode::OK, &HeaderMap::new(), Some(b"ok"));
+    }
+    let Decision::Send(watch) = decide(&layer, &get("/face/v1.2/persongroups")) else {
+        panic!("answered");
+    };
+    watch.observe(StatusCode::OK, &HeaderMap::new(), Some(b"[]"));
+    assert_eq!(layer.stats().snapshot().agreed, 1);
+}
