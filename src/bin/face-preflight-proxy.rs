@@ -130,7 +130,8 @@ struct Args {
     #[arg(long = "allow", value_name = "MESSAGE")]
     allow: Vec<String>,
 
-    /// The longest wait for the upstream's answer.
+    /// The longest wait for the upstream's answer head once the request body
+    /// has been sent, and then between two parts of the answer body.
     #[arg(
         long,
         env = "FACE_PREFLIGHT_UPSTREAM_TIMEOUT",
@@ -139,6 +140,16 @@ struct Args {
         value_name = "SECONDS"
     )]
     upstream_timeout: u64,
+
+    /// The longest a client's request body may send nothing (a 408 then).
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_CLIENT_BODY_TIMEOUT",
+        hide_env_values = true,
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    client_body_timeout: u64,
 
     /// The longest wait for a client's request head.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
@@ -273,6 +284,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         config.allow.push(*entry);
     }
     config.upstream_timeout = Duration::from_secs(args.upstream_timeout);
+    config.client_body_timeout = Duration::from_secs(args.client_body_timeout);
     config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
     config.max_connections = args.max_connections;
 

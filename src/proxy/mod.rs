@@ -15,7 +15,10 @@
 //!
 //! `cargo run --features proxy --bin face-preflight-proxy -- --help`
 
+mod idle;
 mod metrics;
+
+pub use self::idle::{BodyDone, BodyIdle, IdleTimeout, Side};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -37,9 +40,10 @@ use tokio::sync::Semaphore;
 use tower_layer::Layer;
 use tower_service::Service;
 
-/// The request body the proxy forwards: the client's stream as it arrives,
-/// or the bytes a layer read to judge it.
-pub type ProxyBody = crate::RequestBody<Incoming>;
+/// The request body the proxy forwards: the client's stream as it arrives
+/// (failing if it goes quiet for the client body timeout), or the bytes a
+/// layer read to judge it.
+pub type ProxyBody = crate::RequestBody<IdleTimeout<Incoming>>;
 use crate::catalogue::Entry;
 use crate::facts::{Facts, FactsStats, RedisFacts};
 use crate::pace::{PaceStats, Pacing, Rate, RedisBudget};
@@ -70,8 +74,11 @@ pub struct ProxyConfig {
     pub report_only: bool,
     /// Answers let through (see [`PreflightLayer::allow`]).
     pub allow: Vec<Entry>,
-    /// The longest wait for the upstream's answer head.
+    /// The longest wait for the upstream's answer head, counted from the end
+    /// of the request body, and then between two frames of the answer body.
     pub upstream_timeout: Duration,
+    /// The longest a client's request body may go without sending anything.
+    pub client_body_timeout: Duration,
     /// The longest wait for a client's request head.
     pub header_read_timeout: Duration,
     /// Connections served at once; more wait to be accepted.
@@ -141,6 +148,7 @@ impl ProxyConfig {
             report_only: false,
             allow: Vec::new(),
             upstream_timeout: Duration::from_secs(60),
+            client_body_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
             public_url: None,
@@ -239,7 +247,14 @@ impl std::fmt::Display for UpstreamError {
     }
 }
 
-impl std::error::Error for UpstreamError {}
+impl std::error::Error for UpstreamError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            UpstreamError::Unreachable(error) => Some(&**error),
+            UpstreamError::TimedOut => None,
+        }
+    }
+}
 
 /// Headers that concern one connection, not the request (RFC 9110 §7.6.1),
 /// plus those a `Connection` header names.
@@ -273,6 +288,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 fn to_upstream(
     upstream: &Uri,
     request: Request<Incoming>,
+    client_body_timeout: Duration,
 ) -> Result<Request<ProxyBody>, http::Error> {
     let (mut parts, body) = request.into_parts();
     let base = upstream.path().trim_end_matches('/');
@@ -288,6 +304,13 @@ fn to_upstream(
             parts.headers.insert(header::HOST, host);
         }
     }
+    let done = BodyDone::default();
+    if http_body::Body::is_end_stream(&body) {
+        // No body at all: the upstream's time starts now.
+        done.set();
+    }
+    let body = IdleTimeout::new(body, client_body_timeout, Side::Client).signal_end(done.clone());
+    parts.extensions.insert(done);
     Ok(Request::from_parts(parts, ProxyBody::new(body)))
 }
 
@@ -386,15 +409,28 @@ impl Proxy {
         let upstream = tower_service_fn(move |request: Request<ProxyBody>| {
             let client = client.clone();
             async move {
-                match tokio::time::timeout(timeout, client.request(request)).await {
-                    Ok(Ok(response)) => Ok(response),
-                    Ok(Err(error)) => Err(UpstreamError::Unreachable(Box::new(error))),
-                    Err(_) => Err(UpstreamError::TimedOut),
+                // The upstream's time starts when the client's body has been
+                // read to its end: a slow upload is the client's time.
+                let body_done = request.extensions().get::<BodyDone>().cloned();
+                let deadline = async move {
+                    if let Some(done) = body_done {
+                        done.wait().await;
+                    }
+                    tokio::time::sleep(timeout).await;
+                };
+                tokio::select! {
+                    answer = client.request(request) => match answer {
+                        Ok(response) => Ok(response
+                            .map(|body| IdleTimeout::new(body, timeout, Side::Upstream))),
+                        Err(error) => Err(UpstreamError::Unreachable(Box::new(error))),
+                    },
+                    () = deadline => Err(UpstreamError::TimedOut),
                 }
             }
         });
         let stack = preflight.layer(upstream);
 
+        let shared = Arc::new(config.clone());
         let limit = Arc::new(Semaphore::new(config.max_connections.max(1)));
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
@@ -412,21 +448,12 @@ impl Proxy {
             };
             let stack = stack.clone();
             let observed = observed.clone();
-            let upstream_uri = config.upstream.clone();
-            let public_url = config.public_url.clone();
-            let access_log = config.access_log;
+            let shared = Arc::clone(&shared);
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let stack = stack.clone();
                 let observed = observed.clone();
-                let upstream_uri = upstream_uri.clone();
-                let public_url = public_url.clone();
-                async move {
-                    let ends = Ends {
-                        upstream: &upstream_uri,
-                        public: public_url.as_ref(),
-                    };
-                    Ok::<_, Infallible>(handle(stack, &observed, ends, access_log, request).await)
-                }
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(handle(stack, &observed, &shared, request).await) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -466,7 +493,12 @@ fn is_client_body_error(error: &(dyn std::error::Error + 'static)) -> bool {
                 .is_some_and(|e| e.is_user() || e.is_body_write_aborted())
         }),
         Some(UpstreamError::TimedOut) => false,
-        None => causes(error).any(|cause| cause.is::<hyper::Error>()),
+        None => causes(error).any(|cause| {
+            cause.is::<hyper::Error>()
+                || cause
+                    .downcast_ref::<BodyIdle>()
+                    .is_some_and(|idle| idle.side == Side::Client)
+        }),
     }
 }
 
@@ -505,17 +537,10 @@ where
     }
 }
 
-/// The two ends of the proxy: the upstream, and the proxy as clients name it.
-#[derive(Clone, Copy)]
-struct Ends<'a> {
-    upstream: &'a Uri,
-    public: Option<&'a Uri>,
-}
-
 /// The base a client reaches the proxy at: the configured public URL, or
 /// `http://` and the `Host` the client sent.
-fn public_base(ends: Ends<'_>, headers: &HeaderMap) -> Option<String> {
-    match ends.public {
+fn public_base(config: &ProxyConfig, headers: &HeaderMap) -> Option<String> {
+    match &config.public_url {
         Some(public) => Some(public.to_string().trim_end_matches('/').to_owned()),
         None => headers
             .get(header::HOST)
@@ -571,8 +596,7 @@ fn capped(path: &str) -> &str {
 async fn handle<S, B>(
     mut stack: S,
     observed: &Observed,
-    ends: Ends<'_>,
-    access_log: bool,
+    config: &ProxyConfig,
     request: Request<Incoming>,
 ) -> Response<ProxyResponseBody>
 where
@@ -619,9 +643,11 @@ where
     let method = request.method().clone();
     let operation = crate::router::route_newer_as_newest(&method, request.uri().path())
         .map(|route| route.operation);
-    let access_path = access_log.then(|| capped(request.uri().path()).to_owned());
-    let public = public_base(ends, request.headers());
-    let request = match to_upstream(ends.upstream, request) {
+    let access_path = config
+        .access_log
+        .then(|| capped(request.uri().path()).to_owned());
+    let public = public_base(config, request.headers());
+    let request = match to_upstream(&config.upstream, request, config.client_body_timeout) {
         Ok(request) => request,
         Err(_) => {
             return own_answer(
@@ -651,18 +677,26 @@ where
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
             if let Some(public) = &public {
-                rewrite_locations(&mut parts.headers, ends.upstream, public);
+                rewrite_locations(&mut parts.headers, &config.upstream, public);
             }
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
         }
         Err(error) if is_client_body_error(&*error) => {
             observed.proxy.client_errors.fetch_add(1, Ordering::Relaxed);
             tracing::info!(%method, ?operation, %error, "client's request body failed");
-            own_answer(
-                StatusCode::BAD_REQUEST,
-                "ProxyBadRequestBody",
-                "face-preflight-proxy: the request body could not be read.",
-            )
+            if causes(&*error).any(|cause| cause.is::<BodyIdle>()) {
+                own_answer(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "ProxyClientBodyTimeout",
+                    "face-preflight-proxy: the request body stopped arriving.",
+                )
+            } else {
+                own_answer(
+                    StatusCode::BAD_REQUEST,
+                    "ProxyBadRequestBody",
+                    "face-preflight-proxy: the request body could not be read.",
+                )
+            }
         }
         Err(error) => {
             let timed_out = error

@@ -709,3 +709,92 @@ async fn readiness_says_when_the_upstream_cannot_be_reached() {
     // The process itself is fine.
     assert_eq!(probe("/livez").await, (200, "alive\n".to_owned()));
 }
+
+#[tokio::test]
+async fn a_client_body_that_stops_arriving_gets_408_on_checked_and_unchecked_paths() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.client_body_timeout = Duration::from_millis(300);
+    })
+    .await;
+    for path in ["/face/v1.2/identify", "/face/v1.2/no-such-operation"] {
+        let started = std::time::Instant::now();
+        // One chunk, then nothing: a client trickling its body.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+             transfer-encoding: chunked\r\n\r\n5\r\n{{\"fac\r\n"
+        );
+        let answer = raw_exchange(address, head.as_bytes(), Duration::from_secs(3)).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{path}: {answer}");
+        assert!(
+            answer.contains("ProxyClientBodyTimeout"),
+            "{path}: {answer}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2), "{path}");
+    }
+    // The unchecked path was streamed on: the upstream saw its start, never a whole request.
+    assert!(log.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_slow_upload_does_not_count_against_the_upstream_timeout() {
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.upstream_timeout = Duration::from_millis(300);
+    })
+    .await;
+    // 8 chunks 120 ms apart on a path that is streamed on: about 1 s of
+    // upload, three times the upstream timeout.
+    let chunks = futures_util::stream::unfold(0, |i| async move {
+        if i == 8 {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(120)).await;
+        Some((
+            Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 1000])),
+            i + 1,
+        ))
+    });
+    let response = reqwest::Client::new()
+        .post(format!("http://{address}/face/v1.2/no-such-operation"))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(log.lock().unwrap()[0].body.len(), 8000);
+}
+
+#[tokio::test]
+async fn an_upstream_that_stalls_mid_answer_does_not_hold_the_client() {
+    // Head and half the body, then silence.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream_address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n[1,2,3")
+                    .await;
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            });
+        }
+    });
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.upstream_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let response = reqwest::get(format!("http://{address}/face/v1.2/persongroups"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.bytes().await.is_err(),
+        "a cut answer reads as an error"
+    );
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
