@@ -9,6 +9,7 @@ use std::sync::Arc;
 use http::{HeaderMap, StatusCode};
 
 use crate::error::{FaceApiError, Source};
+use crate::json::Reading;
 use crate::router::Matched;
 use crate::tap::Tap;
 
@@ -41,6 +42,30 @@ impl From<FaceApiError> for Answer {
     }
 }
 
+/// A request body as every judge reads it: its bytes and, when a judge
+/// reads JSON, the object the pipeline read from them — once for all.
+pub(crate) struct Body<'a> {
+    pub(crate) bytes: &'a [u8],
+    /// `None`: not read as JSON (an image, a form).
+    pub(crate) json: Option<Reading<'a>>,
+}
+
+impl<'a> Body<'a> {
+    /// Hands `judge` the body, read as JSON first when `as_json`.
+    pub(crate) fn read<R>(bytes: &'a [u8], as_json: bool, judge: impl FnOnce(&Body<'_>) -> R) -> R {
+        if as_json {
+            crate::json::read_object(bytes, |reading| {
+                judge(&Body {
+                    bytes,
+                    json: Some(reading),
+                })
+            })
+        } else {
+            judge(&Body { bytes, json: None })
+        }
+    }
+}
+
 /// What a judge makes of a request's head.
 pub(crate) enum Opened<C> {
     /// Nothing to judge or learn here.
@@ -65,7 +90,12 @@ pub(crate) trait Judge {
     fn open(&self, request: &Routed<'_>) -> Opened<Self::Case>;
 
     /// Judges the body the pipeline read.
-    fn read(&self, _case: &mut Self::Case, _headers: &HeaderMap, _body: &[u8]) -> Option<Answer> {
+    fn read(
+        &self,
+        _case: &mut Self::Case,
+        _headers: &HeaderMap,
+        _body: &Body<'_>,
+    ) -> Option<Answer> {
         None
     }
 

@@ -77,6 +77,12 @@ fn hex_groups(bytes: &[u8], groups: &[(usize, usize)]) -> bool {
 /// hexadecimal struct form): the key of one faceId however it is spelled.
 #[cfg_attr(not(feature = "facts"), allow(dead_code))]
 pub(crate) fn guid_value(s: &str) -> Option<u128> {
+    // The form every SDK sends, read without the general scan.
+    if let Ok(canonical) = <&[u8; 36]>::try_from(s.as_bytes()) {
+        if is_canonical_guid(canonical) {
+            return Some(canonical_guid_value(canonical));
+        }
+    }
     // A group with a `+` or `0x` holds fewer digits: not worth a key.
     if !is_guid(s) || s.contains(['+', 'x', 'X']) {
         return None;
@@ -137,6 +143,23 @@ const HYPHENATED: [u8; 36] = {
     pattern[23] = HYPHEN;
     pattern
 };
+
+/// The value of a GUID that [`is_canonical_guid`] accepted.
+#[cfg_attr(not(feature = "facts"), allow(dead_code))]
+pub(crate) fn canonical_guid_value(bytes: &[u8; 36]) -> u128 {
+    bytes
+        .iter()
+        .filter(|b| **b != b'-')
+        .fold(0u128, |value, &b| {
+            // `b` is a hex digit: '0'..'9' or, case folded, 'a'..'f'.
+            let digit = if b <= b'9' {
+                b - b'0'
+            } else {
+                (b | 0x20) - b'a' + 10
+            };
+            (value << 4) | u128::from(digit)
+        })
+}
 
 /// Branch-free arithmetic rather than a table, so that the compiler checks
 /// all bytes at once.

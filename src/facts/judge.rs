@@ -10,10 +10,11 @@ use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::store::{self, face_key, field, FaceFact, Field, Model, References, SCOPES};
+use super::store::{self, face_key, FaceFact, Model, References, SCOPES};
 use super::{Facts, Knowledge, DEFAULT_FACE_ID_LIFETIME};
 use crate::error::{FaceApiError, Source};
-use crate::judge::{Answer, Judge, Opened, Routed};
+use crate::json::{self, Reading};
+use crate::judge::{Answer, Body, Judge, Opened, Routed};
 use crate::router::{Collection, Operation, Roles};
 use crate::rules::query::Query;
 use crate::tap::Tap;
@@ -132,19 +133,19 @@ impl Case {
         self.roles.refers.is_some() || (self.roles.teaches_model && self.path_collection.is_some())
     }
 
-    /// Reads what the body says.
-    fn read_body(&mut self, body: &[u8]) {
-        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+    /// Reads what the body says, from the object the rules read.
+    fn read_body(&mut self, body: &Body<'_>) {
+        let Some(Reading::Object(object)) = body.json else {
             return;
         };
         if self.roles.teaches_model {
-            self.created_model = match field(&value, "recognitionModel") {
-                Field::Absent => Some(Model::DEFAULT),
-                Field::One(model) => model.as_str().and_then(Model::parse),
-                Field::Ambiguous => None,
+            self.created_model = match object.unique("recognitionModel") {
+                Ok(None) => Some(Model::DEFAULT),
+                Ok(Some(json::Value::Str(model))) => Model::parse(model),
+                Ok(Some(_)) | Err(_) => None,
             };
         } else if let Some(refers) = self.roles.refers {
-            self.references = store::references(refers, &value);
+            self.references = store::references(refers, object);
         }
     }
 }
@@ -160,7 +161,7 @@ impl Judge for Facts {
         }
     }
 
-    fn read(&self, case: &mut Case, _headers: &HeaderMap, body: &[u8]) -> Option<Answer> {
+    fn read(&self, case: &mut Case, _headers: &HeaderMap, body: &Body<'_>) -> Option<Answer> {
         if case.reads_body() {
             case.read_body(body);
         }
@@ -214,6 +215,8 @@ impl Knowledge {
 
     fn verdict(&self, resource: &Arc<str>, references: &References) -> Option<FaceApiError> {
         let now = Instant::now();
+        // Nothing is known of a resource never learned about.
+        let resource = self.store.known_resource(resource)?;
         store::judge(
             references,
             |id| self.store.face(resource, id),

@@ -43,6 +43,7 @@
 //! # }
 //! ```
 
+mod faces;
 mod judge;
 #[cfg(feature = "redis")]
 mod redis;
@@ -143,8 +144,9 @@ impl Facts {
         Self::with_capacity(1_000_000)
     }
 
-    /// A layer that keeps up to `faces` faceIds (the least recently used
-    /// go first; a forgotten faceId is unknown, never rejected).
+    /// A layer that keeps up to `faces` faceIds. When full, facts an hour
+    /// past their expiry go first, then those that expire soonest; a
+    /// forgotten faceId is unknown, never rejected.
     pub fn with_capacity(faces: u64) -> Self {
         Self {
             knowledge: Arc::new(Knowledge {

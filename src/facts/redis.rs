@@ -289,17 +289,19 @@ impl RedisFacts {
         references: &References,
         confirm: bool,
     ) -> bool {
+        let known = store.known_resource(resource);
         let faces: Vec<u128> = references
             .faces
             .iter()
             .copied()
-            .filter(|id| store.face(resource, *id).is_none())
+            .filter(|id| known.and_then(|r| store.face(r, *id)).is_none())
             .collect();
         let now = Instant::now();
-        let unknown_collection = references
-            .collections
-            .iter()
-            .any(|(kind, id)| store.collection(resource, *kind, id, now).is_none());
+        let unknown_collection = references.collections.iter().any(|(kind, id)| {
+            known
+                .and_then(|r| store.collection(r, *kind, id, now))
+                .is_none()
+        });
         if faces.is_empty() && !unknown_collection && !confirm {
             return false;
         }

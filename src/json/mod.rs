@@ -100,6 +100,10 @@ impl Literal {
 /// Summary of an array.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Array<'a> {
+    /// The array's JSON text, for a judge that needs its elements.
+    pub raw: &'a str,
+    /// Every element is a canonical GUID string without escapes.
+    canonical: bool,
     pub len: usize,
     /// Elements that are not strings.
     pub non_strings: usize,
@@ -107,6 +111,44 @@ pub(crate) struct Array<'a> {
     pub non_guids: usize,
     /// The first element, if it is a string.
     pub first: Option<Cow<'a, str>>,
+}
+
+impl Array<'_> {
+    /// The value of each string element that is a GUID in a form .NET
+    /// reads, in order; other elements are skipped.
+    #[cfg_attr(not(feature = "facts"), allow(dead_code))]
+    pub(crate) fn guid_values(&self, values: &mut Vec<u128>) {
+        if self.canonical {
+            let read = canonical_guids(self.raw, |guid| {
+                values.push(crate::lexical::canonical_guid_value(guid));
+            });
+            debug_assert!(read.is_some(), "summarised as canonical");
+            return;
+        }
+        let mut deserializer = serde_json::Deserializer::from_str(self.raw);
+        // The text was read once already: it is an array of JSON values.
+        let _ = deserializer.deserialize_seq(GuidValues(values));
+    }
+}
+
+/// Collects the GUID values of an array's string elements.
+struct GuidValues<'v>(&'v mut Vec<u128>);
+
+impl<'de> Visitor<'de> for GuidValues<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(element) = seq.next_element_seed(ElementSeed)? {
+            if let Element::Str(text) = element {
+                self.0.extend(crate::lexical::guid_value(&text));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<'a> Object<'a> {
@@ -149,6 +191,23 @@ impl<'a> Object<'a> {
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
             .map(|(_, value)| value)
             .filter(|value| **value != Value::Null)
+    }
+
+    /// The field named `name` when the body names it once (in any case):
+    /// `Ok(None)` when absent or `null`, `Err` when two names differ only in
+    /// case. A stateful judge learns only from what it is sure the service
+    /// bound: which of two spellings a binder keeps is its own affair.
+    #[cfg_attr(not(feature = "facts"), allow(dead_code))]
+    pub(crate) fn unique(&self, name: &str) -> Result<Option<&Value<'a>>, Shape> {
+        let mut named = self
+            .fields
+            .iter()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(name));
+        match (named.next(), named.next()) {
+            (Some(_), Some(_)) => Err(Shape),
+            (Some((_, value)), None) if *value != Value::Null => Ok(Some(value)),
+            _ => Ok(None),
+        }
     }
 
     /// Turns the lenient reader's marked strings back into literals.
@@ -306,28 +365,35 @@ impl<'a> Object<'a> {
     }
 }
 
+/// How a body reads as a JSON object.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reading<'a> {
+    /// Read as the service reads it, strictly or as Json.NET's lenient
+    /// reader does.
+    Object(&'a Object<'a>),
+    /// Not an object the service could read.
+    Unreadable(BodyError),
+    /// Beyond this crate's reading: left to the service.
+    Undecided,
+}
+
 /// Reads `body` as the service would — strictly, or else as Json.NET's
-/// lenient reader does — and hands the object, or why there is none, to
-/// `judge`. `None` when the body is beyond this crate's reading and
-/// is left to the service.
-pub(crate) fn judge_object<R>(
-    body: &[u8],
-    judge: impl FnOnce(Result<&Object<'_>, BodyError>) -> R,
-) -> Option<R> {
+/// lenient reader does — and hands the reading to `judge`.
+pub(crate) fn read_object<R>(body: &[u8], judge: impl FnOnce(Reading<'_>) -> R) -> R {
     match Object::parse(body) {
-        Ok(object) => Some(judge(Ok(&object))),
+        Ok(object) => judge(Reading::Object(&object)),
         Err(BodyError::Syntax) => match lenient::read(body) {
             lenient::Reading::Json(text) => match Object::parse(text.as_bytes()) {
                 Ok(mut object) => {
                     object.lift_literals();
-                    Some(judge(Ok(&object)))
+                    judge(Reading::Object(&object))
                 }
-                Err(error) => Some(judge(Err(error))),
+                Err(error) => judge(Reading::Unreadable(error)),
             },
-            lenient::Reading::Unreadable => Some(judge(Err(BodyError::Syntax))),
-            lenient::Reading::Undecided => None,
+            lenient::Reading::Unreadable => judge(Reading::Unreadable(BodyError::Syntax)),
+            lenient::Reading::Undecided => judge(Reading::Undecided),
         },
-        Err(error) => Some(judge(Err(error))),
+        Err(error) => judge(Reading::Unreadable(error)),
     }
 }
 
@@ -444,14 +510,40 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
 /// Reads a value's raw text, which serde_json has already found well formed.
 fn reparse<'de, E: de::Error>(raw: &'de str) -> Result<Value<'de>, E> {
     let mut deserializer = serde_json::Deserializer::from_str(raw);
-    deserializer
+    let mut value = deserializer
         .deserialize_any(ValueVisitor)
-        .map_err(E::custom)
+        .map_err(E::custom)?;
+    if let Value::Array(array) = &mut value {
+        array.raw = raw;
+    }
+    Ok(value)
 }
 
 /// The summary of an array whose elements are all GUIDs in the canonical
 /// 8-4-4-4-12 form without escapes; `None` for any other array.
 fn guid_array(raw: &str) -> Option<Array<'_>> {
+    let mut array = Array {
+        raw,
+        canonical: true,
+        ..Array::default()
+    };
+    let mut first = None;
+    canonical_guids(raw, |guid| {
+        if array.len == 0 {
+            first = Some(guid);
+        }
+        array.len += 1;
+    })?;
+    // A canonical GUID is ASCII.
+    array.first = first
+        .and_then(|guid| std::str::from_utf8(guid).ok())
+        .map(Cow::Borrowed);
+    Some(array)
+}
+
+/// Hands each element of an array of canonical GUID strings without
+/// escapes to `each`; `None` (part-way) for any other array.
+fn canonical_guids<'a>(raw: &'a str, mut each: impl FnMut(&'a [u8; 36])) -> Option<()> {
     let bytes = raw.as_bytes();
     let skip_whitespace = |mut at: usize| {
         while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
@@ -459,10 +551,9 @@ fn guid_array(raw: &str) -> Option<Array<'_>> {
         }
         at
     };
-    let mut array = Array::default();
     let mut at = skip_whitespace(1);
     if bytes.get(at) == Some(&b']') {
-        return Some(array);
+        return Some(());
     }
     loop {
         // `"` + 36 characters + `"`, checked as bytes: a GUID is ASCII.
@@ -472,14 +563,11 @@ fn guid_array(raw: &str) -> Option<Array<'_>> {
         {
             return None;
         }
-        if array.len == 0 {
-            array.first = Some(Cow::Borrowed(raw.get(at + 1..at + 37)?));
-        }
-        array.len += 1;
+        each(guid);
         at = skip_whitespace(at + 38);
         match bytes.get(at) {
             Some(b',') => at = skip_whitespace(at + 1),
-            Some(b']') => return Some(array),
+            Some(b']') => return Some(()),
             _ => return None,
         }
     }

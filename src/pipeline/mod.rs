@@ -25,7 +25,7 @@ pub(crate) use self::answer::LocalAnswer;
 pub(crate) use self::sent::Sent;
 use crate::catalogue::Entry;
 use crate::error::{FaceApiError, Source};
-use crate::judge::{Answer, Judge, Opened, Routed};
+use crate::judge::{Answer, Body, Judge, Opened, Routed};
 use crate::report::{Stats, Verdict};
 use crate::router::{self, Operation};
 use crate::rules::{BodyPlan, Options};
@@ -297,8 +297,17 @@ impl Pipeline {
         decides
     }
 
-    /// The body that [`Next::Read`] asked for, read whole.
+    /// The body that [`Next::Read`] asked for, read whole: read as JSON
+    /// once, when the rules read JSON, for every judge.
     pub(crate) fn read(&self, ticket: &mut Ticket, headers: &HeaderMap, body: &[u8]) {
+        let as_json = ticket
+            .plan
+            .as_ref()
+            .is_some_and(|plan| plan.reads_json(body.len()));
+        Body::read(body, as_json, |body| self.judge_body(ticket, headers, body));
+    }
+
+    fn judge_body(&self, ticket: &mut Ticket, headers: &HeaderMap, body: &Body<'_>) {
         if let Some(mut plan) = ticket.plan.take() {
             if let Some(answer) = self.options.read(&mut plan, headers, body) {
                 self.give(ticket, answer, Source::Rules);
@@ -408,10 +417,16 @@ impl Pipeline {
         let answer = match self.options.open(&routed) {
             Opened::Pass => return Ok(()),
             Opened::Answer(answer) => answer,
-            Opened::Case(mut plan) => match self.options.read(&mut plan, head.headers, body) {
-                Some(answer) => answer,
-                None => return Ok(()),
-            },
+            Opened::Case(mut plan) => {
+                let as_json = plan.reads_json(body.len());
+                let read = Body::read(body, as_json, |body| {
+                    self.options.read(&mut plan, head.headers, body)
+                });
+                match read {
+                    Some(answer) => answer,
+                    None => return Ok(()),
+                }
+            }
         };
         if self.allowed.iter().any(|entry| answer.error.is(entry)) {
             Ok(())

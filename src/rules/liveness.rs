@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use crate::catalogue::{self, Entry};
-use crate::json::{Object, Shape, Value};
+use crate::json::{Object, Reading, Shape, Value};
 use crate::router::ApiVersion;
 use crate::rules::fields::{longer_than, parse_int, top_in_range};
 use crate::rules::form::{read_form, Form, Part};
@@ -180,14 +180,13 @@ pub(crate) fn check_create_session_form(
         }
     } else {
         let parameters = part("Parameters").ok_or(Rejection::Shape)?;
-        crate::json::judge_object(parameters.bytes, |parameters| {
-            check_create_session(
-                version,
-                Encoding::Json,
-                parameters.map_err(|_| Rejection::Shape)?,
-            )
-        })
-        .unwrap_or(Ok(()))?;
+        crate::json::read_object(parameters.bytes, |parameters| match parameters {
+            Reading::Object(parameters) => {
+                check_create_session(version, Encoding::Json, parameters)
+            }
+            Reading::Unreadable(_) => Err(Rejection::Shape),
+            Reading::Undecided => Ok(()),
+        })?;
     }
     let image = part("VerifyImage").ok_or(Rejection::Shape)?;
     Ok(check_image(image.bytes, None)?)

@@ -30,8 +30,8 @@ use http::HeaderMap;
 
 use crate::catalogue::{self, Entry};
 use crate::error::{FaceApiError, Source};
-use crate::json::{BodyError, Object, Shape};
-use crate::judge::{Answer, Judge, Opened, Routed};
+use crate::json::{BodyError, Object, Reading, Shape};
+use crate::judge::{Answer, Body, Judge, Opened, Routed};
 use crate::router::table::{BodyRule, JsonRule, QueryRule};
 use crate::router::{ApiVersion, Matched};
 
@@ -193,9 +193,15 @@ impl BodyPlan {
             .is_some_and(|length| length > self.limit() as u64)
     }
 
+    /// Whether a body of `length` bytes is read as JSON.
+    pub(crate) fn reads_json(&self, length: usize) -> bool {
+        matches!(self.kind, BodyKind::Json(_)) && length <= self.limit()
+    }
+
     /// Checks the whole body; `headers` are the request's (a form's boundary
     /// is in its `Content-Type`).
-    pub(crate) fn check(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), FaceApiError> {
+    pub(crate) fn check(&self, headers: &HeaderMap, body: &Body<'_>) -> Result<(), FaceApiError> {
+        let (json, body) = (body.json, body.bytes);
         if body.len() > self.limit() {
             return Err(self.too_large());
         }
@@ -213,13 +219,14 @@ impl BodyPlan {
             }
             BodyKind::Json(rule) => {
                 let family = Family::of(rule);
-                crate::json::judge_object(body, |object| match object {
-                    Ok(object) => {
+                match json {
+                    Some(Reading::Object(object)) => {
                         json_check(rule)(self.version, object).map_err(|r| family.answer(r))
                     }
-                    Err(error) => Err(family.unreadable(error)),
-                })
-                .unwrap_or(Ok(()))
+                    Some(Reading::Unreadable(error)) => Err(family.unreadable(error)),
+                    // Read by the pipeline whenever `reads_json`.
+                    Some(Reading::Undecided) | None => Ok(()),
+                }
             }
         }
     }
@@ -257,7 +264,7 @@ impl Judge for Options {
         }
     }
 
-    fn read(&self, plan: &mut BodyPlan, headers: &HeaderMap, body: &[u8]) -> Option<Answer> {
+    fn read(&self, plan: &mut BodyPlan, headers: &HeaderMap, body: &Body<'_>) -> Option<Answer> {
         plan.check(headers, body).err().map(Answer::from)
     }
 }
