@@ -147,18 +147,31 @@ const HYPHENATED: [u8; 36] = {
 /// The value of a GUID that [`is_canonical_guid`] accepted.
 #[cfg_attr(not(feature = "facts"), allow(dead_code))]
 pub(crate) fn canonical_guid_value(bytes: &[u8; 36]) -> u128 {
-    bytes
-        .iter()
-        .filter(|b| **b != b'-')
-        .fold(0u128, |value, &b| {
-            // `b` is a hex digit: '0'..'9' or, case folded, 'a'..'f'.
-            let digit = if b <= b'9' {
-                b - b'0'
-            } else {
-                (b | 0x20) - b'a' + 10
-            };
-            (value << 4) | u128::from(digit)
-        })
+    // The digits sit at fixed places around the hyphens of 8-4-4-4-12.
+    let group = |at: usize, len: usize| {
+        let mut word = [b'0'; 8];
+        if let (Some(digits), Some(to)) = (bytes.get(at..at + len), word.get_mut(8 - len..)) {
+            to.copy_from_slice(digits);
+        }
+        u128::from(hex_word(word))
+    };
+    (group(0, 8) << 96)
+        | (group(9, 4) << 80)
+        | (group(14, 4) << 64)
+        | (group(19, 4) << 48)
+        | (group(24, 4) << 32)
+        | group(28, 8)
+}
+
+/// Eight hex digits (checked by the caller) as their 32-bit value, all
+/// at once: `'0'..='9'` keep their low nibble, letters of either case add 9
+/// to theirs; then the nibbles are drawn together in pairs, fours, eights.
+fn hex_word(digits: [u8; 8]) -> u32 {
+    let text = u64::from_be_bytes(digits);
+    let nibbles = (text & 0x0F0F_0F0F_0F0F_0F0F) + 9 * ((text >> 6) & 0x0101_0101_0101_0101);
+    let pairs = (nibbles | (nibbles >> 4)) & 0x00FF_00FF_00FF_00FF;
+    let fours = (pairs | (pairs >> 8)) & 0x0000_FFFF_0000_FFFF;
+    ((fours | (fours >> 16)) & 0xFFFF_FFFF) as u32
 }
 
 /// Branch-free arithmetic rather than a table, so that the compiler checks
@@ -194,6 +207,19 @@ mod tests {
         }
         assert!(is_detection_model("Detection_03"));
         assert!(!is_detection_model("detection_04"));
+    }
+
+    #[test]
+    fn the_canonical_reading_agrees_with_the_general_one() {
+        let guid = "C5c24a82-6845-4031-9d5D-978df9175426";
+        let canonical = <&[u8; 36]>::try_from(guid.as_bytes()).unwrap();
+        assert!(is_canonical_guid(canonical));
+        assert_eq!(
+            canonical_guid_value(canonical),
+            0xc5c24a82_6845_4031_9d5d_978df9175426
+        );
+        let braced = format!("{{{guid}}}");
+        assert_eq!(guid_value(&braced), Some(canonical_guid_value(canonical)));
     }
 
     #[test]

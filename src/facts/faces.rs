@@ -6,19 +6,21 @@
 //!
 //! Deadlines are rounded on the safe side: "certainly held until" earlier,
 //! "certainly gone from" later, so a rounded fact answers less, never more.
-//! A full shard first drops the facts an hour past their expiry (their
-//! answer would still be right, but they are the least useful), then the
-//! eighth of its facts that expire soonest. Dropping a fact makes the face
+//! When the table is full, the shard a new fact goes to first drops the
+//! facts an hour past their expiry (their answer would still be right, but
+//! they are the least useful), or else the eighth of its facts that expire
+//! soonest. Dropping a fact makes the face
 //! unknown again, and an unknown face is never a reason to reject.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::store::{FaceFact, Model, ResourceId, GRACE};
+use super::store::{FaceFact, FaceState, Model, ResourceId, GRACE};
 
 /// Shards, each behind its own lock, so that threads judging at once
 /// rarely wait for one another.
@@ -33,7 +35,7 @@ const EXPIRY_BITS: u32 = 33;
 /// of facts read from Redis); this value (past that, such as a lifetime
 /// the service may read its own way) means never certainly.
 const NEVER_CERTAIN: u64 = 0xFFFF;
-const MARGIN_NANOS: u128 = 4_000_000;
+const MARGIN_UNIT_NANOS: u64 = 4_000_000;
 const RESOURCE_BITS: u32 = 12;
 
 /// `(model 3 bits | resource 12 | certainty margin 16 | expiry 33)`.
@@ -55,14 +57,20 @@ impl Packed {
     }
 }
 
+/// An instant as nanoseconds since the table's base.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TableTime(u64);
+
 /// One shard: faceId (as two words, so an entry is 24 bytes) → fact.
 type Shard = HashMap<(u64, u64), Packed, Seeded>;
 
 /// The table of one process.
 pub(crate) struct FaceTable {
     shards: [Mutex<Shard>; SHARDS],
-    /// The most facts one shard holds.
-    per_shard: usize,
+    /// The most facts held.
+    capacity: usize,
+    /// Facts held now, in every shard.
+    held: AtomicUsize,
     /// The instant deadlines are counted from.
     base: Instant,
     hasher: Seeded,
@@ -72,10 +80,10 @@ impl FaceTable {
     /// A table for up to `capacity` facts.
     pub(crate) fn new(capacity: u64) -> Self {
         let hasher = Seeded::random();
-        let per_shard = usize::try_from(capacity.div_ceil(SHARDS as u64)).unwrap_or(usize::MAX);
         Self {
             shards: std::array::from_fn(|_| Mutex::new(HashMap::with_hasher(hasher))),
-            per_shard: per_shard.max(1),
+            capacity: usize::try_from(capacity).unwrap_or(usize::MAX).max(1),
+            held: AtomicUsize::new(0),
             base: Instant::now(),
             hasher,
         }
@@ -97,33 +105,71 @@ impl FaceTable {
         let Ok(mut shard) = self.shard(key).lock() else {
             return;
         };
-        if shard.len() >= self.per_shard && !shard.contains_key(&key) {
+        let full = self.held.load(Ordering::Relaxed) >= self.capacity;
+        if full && !shard.contains_key(&key) {
+            let before = shard.len();
             self.make_room(&mut shard);
+            self.held.fetch_sub(before - shard.len(), Ordering::Relaxed);
         }
         // A faceId of two resources (never seen from the service: GUIDs are
         // unique) keeps the later: the earlier becomes unknown.
-        shard.insert(key, packed);
+        if shard.insert(key, packed).is_none() {
+            self.held.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The fact of face `id` of `resource`, if held.
-    pub(crate) fn get(&self, resource: ResourceId, id: u128) -> Option<FaceFact> {
+    #[cfg(test)]
+    fn get(&self, resource: ResourceId, id: u128) -> Option<FaceFact> {
         let key = split(id);
         let packed = *self.shard(key).lock().ok()?.get(&key)?;
         (packed.resource() == resource).then(|| self.unpack(packed))
     }
 
-    /// Facts held now.
-    pub(crate) fn len(&self) -> u64 {
-        self.shards
-            .iter()
-            .filter_map(|shard| shard.lock().ok().map(|shard| shard.len() as u64))
-            .sum()
+    /// `now` in the table's own units: facts are compared with it without
+    /// making instants.
+    pub(crate) fn clock(&self, now: Instant) -> TableTime {
+        let since = now.saturating_duration_since(self.base);
+        TableTime(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
     }
 
+    /// What face `id` of `resource` is at `now`, if its fact is held.
+    pub(crate) fn state(
+        &self,
+        resource: ResourceId,
+        id: u128,
+        now: TableTime,
+    ) -> Option<FaceState> {
+        let key = split(id);
+        let packed = *self.shard(key).lock().ok()?.get(&key)?;
+        if packed.resource() != resource {
+            return None;
+        }
+        let now = now.0;
+        let expiry = packed.expiry_ticks() * TICK_NANOS;
+        let certainly_alive = match packed.margin_units() {
+            NEVER_CERTAIN => false,
+            units => now < expiry.saturating_sub(units * MARGIN_UNIT_NANOS),
+        };
+        Some(FaceState {
+            expired: now >= expiry,
+            certainly_alive,
+            model: packed.model(),
+        })
+    }
+
+    /// Facts held now.
+    pub(crate) fn len(&self) -> u64 {
+        self.held.load(Ordering::Relaxed) as u64
+    }
+
+    /// Drops from a shard of a full table the facts an hour past their
+    /// expiry, or else the eighth of the shard that expires soonest.
     fn make_room(&self, shard: &mut Shard) {
         let now = Instant::now();
+        let before = shard.len();
         shard.retain(|_, packed| self.expiry(*packed) + GRACE > now);
-        if shard.len() < self.per_shard {
+        if shard.len() < before {
             return;
         }
         let mut expiries: Vec<u64> = shard.values().map(|p| p.expiry_ticks()).collect();
@@ -162,7 +208,7 @@ impl FaceTable {
             .expiry(packed)
             .saturating_duration_since(fact.alive_until)
             .as_nanos()
-            .div_ceil(MARGIN_NANOS);
+            .div_ceil(u128::from(MARGIN_UNIT_NANOS));
         let margin = u64::try_from(margin).map_or(NEVER_CERTAIN, |m| m.min(NEVER_CERTAIN));
         let margin = if fact.alive_until <= self.base {
             NEVER_CERTAIN
@@ -177,6 +223,7 @@ impl FaceTable {
         ))
     }
 
+    #[cfg(test)]
     fn unpack(&self, packed: Packed) -> FaceFact {
         let expires_at = self.expiry(packed);
         let alive_until = match packed.margin_units() {
@@ -263,6 +310,14 @@ mod tests {
         assert!(held.expires_at < learned.expires_at + Duration::from_nanos(TICK_NANOS));
         assert!(held.alive_until <= learned.alive_until);
         assert!(held.alive_until + Duration::from_millis(4) > learned.alive_until);
+        let state = |at: u64| {
+            let now = table.clock(table.base + Duration::from_millis(at));
+            table.state(3, 7, now).unwrap()
+        };
+        assert!(state(60_000).certainly_alive && !state(60_000).expired);
+        assert!(!state(60_010).certainly_alive && !state(60_010).expired);
+        assert!(state(60_063).expired);
+        assert!(table.state(4, 7, table.clock(table.base)).is_none());
         // Another resource does not see it.
         assert!(table.get(4, 7).is_none());
         // A lifetime never certainly held stays so.
@@ -282,6 +337,18 @@ mod tests {
     #[test]
     fn a_full_table_drops_the_soonest_to_expire_and_stays_bounded() {
         let table = FaceTable::new(SHARDS as u64 * 16);
+        for i in 0..SHARDS as u128 * 16 {
+            table.insert(
+                0,
+                i.wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C835),
+                fact(&table, 1, 1_000_000, 1),
+            );
+        }
+        assert_eq!(
+            table.len(),
+            SHARDS as u64 * 16,
+            "nothing dropped before the table is full"
+        );
         for i in 0..10_000u128 {
             let expires = 1_000_000 + (i as u64 % 997) * 1000;
             table.insert(

@@ -116,6 +116,19 @@ impl Knowledge {
     fn redis(&self) -> Option<Arc<RedisFacts>> {
         self.redis.read().ok()?.clone()
     }
+
+    /// Whether the facts are shared through Redis (a verdict then waits to
+    /// ask it).
+    fn shares(&self) -> bool {
+        #[cfg(feature = "redis")]
+        {
+            self.redis.read().is_ok_and(|redis| redis.is_some())
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            false
+        }
+    }
 }
 
 impl fmt::Debug for Knowledge {

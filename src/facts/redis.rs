@@ -290,13 +290,14 @@ impl RedisFacts {
         confirm: bool,
     ) -> bool {
         let known = store.known_resource(resource);
+        let now = Instant::now();
+        let clock = store.clock(now);
         let faces: Vec<u128> = references
             .faces
             .iter()
             .copied()
-            .filter(|id| known.and_then(|r| store.face(r, *id)).is_none())
+            .filter(|id| known.and_then(|r| store.face(r, *id, clock)).is_none())
             .collect();
-        let now = Instant::now();
         let unknown_collection = references.collections.iter().any(|(kind, id)| {
             known
                 .and_then(|r| store.collection(r, *kind, id, now))

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::faces::FaceTable;
+use super::faces::{FaceTable, TableTime};
 use crate::catalogue::{self, Entry};
 use crate::error::FaceApiError;
 use crate::json::{Object, Value};
@@ -51,6 +51,16 @@ pub(crate) struct FaceFact {
     /// When the service forgets it, at the latest: the longest lifetime it
     /// could keep counted from when the detect answer was received.
     pub(crate) expires_at: Instant,
+    pub(crate) model: Model,
+}
+
+/// What a known face is at one instant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FaceState {
+    /// Certainly gone from the service.
+    pub(crate) expired: bool,
+    /// Certainly still held by the service.
+    pub(crate) certainly_alive: bool,
     pub(crate) model: Model,
 }
 
@@ -99,6 +109,9 @@ type Collections = HashMap<(ResourceId, Collection), HashMap<Box<str>, Collectio
 /// The facts of one process.
 pub(crate) struct Store {
     resources: Mutex<HashMap<Arc<str>, ResourceId>>,
+    /// The resource looked up last: the pipeline hands out one key per
+    /// resource, so a pointer comparison finds it without hashing.
+    last_resource: RwLock<Option<(Arc<str>, ResourceId)>>,
     faces: FaceTable,
     collections: RwLock<Collections>,
     /// The most collection facts kept.
@@ -112,6 +125,7 @@ impl Store {
     pub(crate) fn new(capacity: u64) -> Self {
         Self {
             resources: Mutex::default(),
+            last_resource: RwLock::default(),
             faces: FaceTable::new(capacity),
             collections: RwLock::default(),
             collection_capacity: usize::try_from(capacity / 16 + 1024).unwrap_or(usize::MAX),
@@ -203,7 +217,17 @@ impl Store {
     /// The number of a resource this process has learned about; a lookup
     /// never makes one.
     pub(crate) fn known_resource(&self, resource: &Arc<str>) -> Option<ResourceId> {
-        self.resources.lock().ok()?.get(resource).copied()
+        if let Ok(last) = self.last_resource.read() {
+            if let Some((key, id)) = last.as_ref().filter(|(key, _)| Arc::ptr_eq(key, resource)) {
+                debug_assert_eq!(**key, **resource);
+                return Some(*id);
+            }
+        }
+        let id = self.resources.lock().ok()?.get(resource).copied()?;
+        if let Ok(mut last) = self.last_resource.write() {
+            *last = Some((Arc::clone(resource), id));
+        }
+        Some(id)
     }
 
     pub(crate) fn learn_face(&self, resource: &Arc<str>, id: u128, fact: FaceFact) {
@@ -212,9 +236,14 @@ impl Store {
         }
     }
 
-    /// The fact of a face of a known resource.
-    pub(crate) fn face(&self, resource: ResourceId, id: u128) -> Option<FaceFact> {
-        self.faces.get(resource, id)
+    /// `now` as the face table compares it.
+    pub(crate) fn clock(&self, now: Instant) -> TableTime {
+        self.faces.clock(now)
+    }
+
+    /// What a face of a known resource is at `now`, if its fact is held.
+    pub(crate) fn face(&self, resource: ResourceId, id: u128, now: TableTime) -> Option<FaceState> {
+        self.faces.state(resource, id, now)
     }
 
     /// An answer that arrived at `confirmed_at` said the collection has
@@ -421,9 +450,8 @@ pub(crate) fn references(refers: FaceReferences, body: &Object<'_>) -> Reference
 /// faceId, or two known recognition models that differ.
 pub(crate) fn judge(
     references: &References,
-    face: impl Fn(u128) -> Option<FaceFact>,
+    face: impl Fn(u128) -> Option<FaceState>,
     collection: impl Fn(Collection, &str) -> Option<Model>,
-    now: Instant,
 ) -> Option<FaceApiError> {
     // The service looks up every face before it compares models: a face
     // not known here may be one it cannot find (its answer would be
@@ -439,11 +467,11 @@ pub(crate) fn judge(
         // Where no answer is documented for a face the service cannot find
         // (group), an expired face is left to the service.
         if let (Some(expired), true) = (references.expired, index < references.probes) {
-            if now >= fact.expires_at {
+            if fact.expired {
                 return Some(expired.into());
             }
         }
-        certain &= now < fact.alive_until;
+        certain &= fact.certainly_alive;
         models.note(fact.model);
     }
     if !certain {

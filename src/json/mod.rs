@@ -118,8 +118,9 @@ impl Array<'_> {
     /// reads, in order; other elements are skipped.
     #[cfg_attr(not(feature = "facts"), allow(dead_code))]
     pub(crate) fn guid_values(&self, values: &mut Vec<u128>) {
+        values.reserve(self.len);
         if self.canonical {
-            let read = canonical_guids(self.raw, |guid| {
+            let read = canonical_guids(self.raw, Checked::Already, |guid| {
                 values.push(crate::lexical::canonical_guid_value(guid));
             });
             debug_assert!(read.is_some(), "summarised as canonical");
@@ -528,7 +529,7 @@ fn guid_array(raw: &str) -> Option<Array<'_>> {
         ..Array::default()
     };
     let mut first = None;
-    canonical_guids(raw, |guid| {
+    canonical_guids(raw, Checked::Not, |guid| {
         if array.len == 0 {
             first = Some(guid);
         }
@@ -541,9 +542,22 @@ fn guid_array(raw: &str) -> Option<Array<'_>> {
     Some(array)
 }
 
+/// Whether an array's GUIDs were found canonical already.
+#[derive(Clone, Copy, PartialEq)]
+enum Checked {
+    Not,
+    #[cfg_attr(not(feature = "facts"), allow(dead_code))]
+    Already,
+}
+
 /// Hands each element of an array of canonical GUID strings without
-/// escapes to `each`; `None` (part-way) for any other array.
-fn canonical_guids<'a>(raw: &'a str, mut each: impl FnMut(&'a [u8; 36])) -> Option<()> {
+/// escapes to `each`; `None` (part-way) for any other array. An array
+/// `Checked::Already` is walked without checking its GUIDs' digits again.
+fn canonical_guids<'a>(
+    raw: &'a str,
+    checked: Checked,
+    mut each: impl FnMut(&'a [u8; 36]),
+) -> Option<()> {
     let bytes = raw.as_bytes();
     let skip_whitespace = |mut at: usize| {
         while bytes.get(at).is_some_and(|b| b.is_ascii_whitespace()) {
@@ -559,7 +573,9 @@ fn canonical_guids<'a>(raw: &'a str, mut each: impl FnMut(&'a [u8; 36])) -> Opti
         // `"` + 36 characters + `"`, checked as bytes: a GUID is ASCII.
         let quoted = bytes.get(at..at + 38)?;
         let guid = <&[u8; 36]>::try_from(quoted.get(1..37)?).ok()?;
-        if quoted.first() != Some(&b'"') || quoted.last() != Some(&b'"') || !is_canonical_guid(guid)
+        if quoted.first() != Some(&b'"')
+            || quoted.last() != Some(&b'"')
+            || (checked == Checked::Not && !is_canonical_guid(guid))
         {
             return None;
         }

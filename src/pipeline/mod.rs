@@ -14,6 +14,7 @@
 //! ask [`Pipeline::next`] what to do, read a body when told to, and send.
 
 mod answer;
+mod resource;
 mod sent;
 
 use std::fmt;
@@ -22,6 +23,9 @@ use std::sync::Arc;
 use http::{HeaderMap, Method};
 
 pub(crate) use self::answer::LocalAnswer;
+#[cfg(test)]
+use self::resource::resource_key;
+use self::resource::ResourceKeys;
 pub(crate) use self::sent::Sent;
 use crate::catalogue::Entry;
 use crate::error::{FaceApiError, Source};
@@ -59,6 +63,8 @@ pub(crate) struct Pipeline {
     pub(crate) facts: Option<crate::facts::Facts>,
     #[cfg(feature = "pace")]
     pub(crate) pacing: Option<crate::pace::Pacing>,
+    /// The resources' keys, made once each.
+    resources: Arc<ResourceKeys>,
 }
 
 impl fmt::Debug for Pipeline {
@@ -185,9 +191,10 @@ impl Pipeline {
             None => Some(head.path),
         };
         let matched = face_path.and_then(|path| router::route_versions(head.method, path, true));
-        let resource = self
-            .is_stateful()
-            .then(|| resource_key(&head, self.options.path_prefix.as_deref()));
+        let resource = self.is_stateful().then(|| {
+            self.resources
+                .key(&head, self.options.path_prefix.as_deref())
+        });
         let routed = Routed {
             matched: matched.as_ref(),
             query: head.query,
@@ -474,36 +481,6 @@ impl Pipeline {
         )
         .increment(1);
     }
-}
-
-/// The Face resource a request is for, the key of every stateful fact and
-/// budget: `scheme://host[:port]` (host in lower case, without a trailing
-/// dot, the scheme's default port left out) and the gateway's path prefix.
-/// `None` when the request names no host.
-pub(crate) fn resource_key(head: &Head<'_>, prefix: Option<&str>) -> Option<Arc<str>> {
-    let (scheme, host, port) = head.origin.parts();
-    let (scheme, host, port) = match host {
-        Some(host) => (scheme.unwrap_or("https"), host.to_owned(), port),
-        None => {
-            let host = head.headers.get(http::header::HOST)?.to_str().ok()?;
-            let authority: http::uri::Authority = host.parse().ok()?;
-            ("https", authority.host().to_owned(), authority.port_u16())
-        }
-    };
-    let mut host = host.to_ascii_lowercase();
-    if host.ends_with('.') {
-        host.pop();
-    }
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => Some(80),
-        "https" => Some(443),
-        _ => None,
-    };
-    let port = port
-        .filter(|port| Some(*port) != default_port)
-        .map_or_else(String::new, |port| format!(":{port}"));
-    Some(format!("{scheme}://{host}{port}{}", prefix.unwrap_or_default()).into())
 }
 
 #[cfg(test)]

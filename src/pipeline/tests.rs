@@ -85,3 +85,56 @@ fn resources_are_named_alike_however_the_uri_spells_them() {
     );
     assert_eq!(key("/face/v1.2/detect"), None, "no host, no resource");
 }
+
+#[test]
+fn kept_resource_keys_are_the_keys_and_shared() {
+    let keys = ResourceKeys::default();
+    let key = |uri: &str, host: Option<&str>| {
+        let uri: Uri = uri.parse().unwrap();
+        let mut headers = HeaderMap::new();
+        if let Some(host) = host {
+            headers.insert(http::header::HOST, host.parse().unwrap());
+        }
+        let head = Head::from_parts(&Method::GET, &uri, &headers);
+        let kept = keys.key(&head, Some("/gw"));
+        assert_eq!(kept, resource_key(&head, Some("/gw")), "{uri} {host:?}");
+        // Asked again, the last spelling's key.
+        assert_eq!(keys.key(&head, Some("/gw")), kept, "{uri} {host:?}");
+        kept
+    };
+    let first = key("https://myresource.cognitiveservices.azure.com/face", None).unwrap();
+    for spelling in [
+        "https://MyResource.CognitiveServices.Azure.com/face/v1.2/detect",
+        "https://myresource.cognitiveservices.azure.com.:443/face/v1.2/detect",
+        "HTTPS://myresource.cognitiveservices.azure.com/x",
+    ] {
+        let again = key(spelling, None).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "{spelling}");
+    }
+    for other in [
+        "http://smyresource.cognitiveservices.azure.com/face",
+        "https://myresource.cognitiveservices.azure.com:8443/face",
+        "https://myresource.cognitiveservices.azure.co/face",
+        "https://myresource.cognitiveservices.azure.com:443/face",
+        "http://myresource.cognitiveservices.azure.com/face",
+        "http://myresource.cognitiveservices.azure.com:8080/face",
+        "http://myresource.cognitiveservices.azure.com:80/face",
+        "https://[::1]:8443/face",
+    ] {
+        key(other, None);
+    }
+    assert_eq!(
+        key("/face/v1.2/detect", Some("Example.com:8080")).as_deref(),
+        Some("https://example.com:8080/gw")
+    );
+    assert_eq!(
+        key("/face/v1.2/detect", Some("[::1]:8443")).as_deref(),
+        Some("https://[::1]:8443/gw")
+    );
+    assert_eq!(key("/face/v1.2/detect", Some("user@example.com")), None);
+    // Past the kept few, keys are still right.
+    for port in 1000..1020 {
+        key(&format!("https://h:{port}/face"), None);
+    }
+    assert_eq!(keys.kept_len(), 8);
+}
