@@ -38,7 +38,12 @@ const NEVER_CERTAIN: u64 = 0xFFFF;
 const MARGIN_UNIT_NANOS: u64 = 4_000_000;
 const RESOURCE_BITS: u32 = 12;
 
-/// `(model 3 bits | resource 12 | certainty margin 16 | expiry 33)`.
+/// `(model 3 bits | resource 12 | certainty margin 16 | expiry 33)`;
+/// model 0 marks a faceId the shared facts did not hold when asked, not
+/// to be asked again before the expiry.
+const UNSHARED: u8 = 0;
+
+/// The packed fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Packed(u64);
 
@@ -133,6 +138,44 @@ impl FaceTable {
         TableTime(u64::try_from(since.as_nanos()).unwrap_or(u64::MAX))
     }
 
+    /// Marks face `id` of `resource` as not held by the shared facts until
+    /// `until`, unless a fact of it is held.
+    #[cfg(feature = "redis")]
+    pub(crate) fn note_unshared(&self, resource: ResourceId, id: u128, until: Instant) {
+        let key = split(id);
+        let held = self
+            .shard(key)
+            .lock()
+            .ok()
+            .and_then(|shard| shard.get(&key).copied());
+        if held.is_some_and(|held| held.resource() == resource && held.model().0 != UNSHARED) {
+            return;
+        }
+        let marker = FaceFact {
+            alive_until: self.base,
+            expires_at: until,
+            model: Model(UNSHARED),
+        };
+        self.insert(resource, id, marker);
+    }
+
+    /// Whether face `id` of `resource` is marked not shared at `now`.
+    #[cfg(feature = "redis")]
+    pub(crate) fn unshared(&self, resource: ResourceId, id: u128, now: TableTime) -> bool {
+        let key = split(id);
+        let Some(packed) = self
+            .shard(key)
+            .lock()
+            .ok()
+            .and_then(|shard| shard.get(&key).copied())
+        else {
+            return false;
+        };
+        packed.resource() == resource
+            && packed.model().0 == UNSHARED
+            && now.0 < packed.expiry_ticks() * TICK_NANOS
+    }
+
     /// What face `id` of `resource` is at `now`, if its fact is held.
     pub(crate) fn state(
         &self,
@@ -142,7 +185,7 @@ impl FaceTable {
     ) -> Option<FaceState> {
         let key = split(id);
         let packed = *self.shard(key).lock().ok()?.get(&key)?;
-        if packed.resource() != resource {
+        if packed.resource() != resource || packed.model().0 == UNSHARED {
             return None;
         }
         let now = now.0;
@@ -359,6 +402,23 @@ mod tests {
         }
         assert!(table.len() <= SHARDS as u64 * 16, "{}", table.len());
         assert!(table.len() >= SHARDS as u64 * 14, "{}", table.len());
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn an_unshared_mark_is_never_a_fact_and_never_hides_one() {
+        let table = FaceTable::new(100);
+        let now = table.clock(table.base);
+        table.note_unshared(1, 5, table.base + Duration::from_secs(10));
+        assert!(table.unshared(1, 5, now));
+        assert!(!table.unshared(2, 5, now));
+        assert!(table.state(1, 5, now).is_none());
+        assert!(!table.unshared(1, 5, table.clock(table.base + Duration::from_secs(11))));
+        // A fact learned later replaces the mark; a mark never replaces a fact.
+        table.insert(1, 5, fact(&table, 60_000, 60_000, 2));
+        assert!(!table.unshared(1, 5, now));
+        table.note_unshared(1, 5, table.base + Duration::from_secs(10));
+        assert_eq!(table.state(1, 5, now).unwrap().model, Model(2));
     }
 
     #[test]

@@ -12,7 +12,9 @@
 //! clock; a write older than what is held is dropped there, so a late
 //! answer never overwrites a newer one. Any read takes every collection the
 //! request names, and a local answer that rests on a collection reads them
-//! first (one round trip). Writes go out in the background, collection
+//! first (one round trip). A faceId Redis did not hold is not asked for
+//! again for [`UNSHARED_HOLD`] (a face detected outside the fleet would
+//! otherwise cost a round trip on every request that names it). Writes go out in the background, collection
 //! writes tried again past the link's cool-down; reads are bounded by the
 //! link's timeout, and a Redis that cannot answer leaves the local facts to
 //! decide (`redis_link.rs`). Values that do not parse are ignored.
@@ -30,6 +32,11 @@ use crate::router::Collection;
 
 /// Margin for the clocks of two machines when judging a shared deadline.
 const CLOCK_MARGIN: Duration = Duration::from_secs(60);
+/// How long a faceId that Redis did not hold is not asked for again: a fact
+/// shared meanwhile is missed for that long (the face is unknown here, so
+/// its requests pass), never misread. Without it every request naming a
+/// face detected outside the fleet would cost a round trip.
+const UNSHARED_HOLD: Duration = Duration::from_secs(10);
 /// How long a shared collection model is kept.
 const COLLECTION_TTL: Duration = Duration::from_secs(30 * 86_400);
 /// The pauses before each try of a collection write: at once, then past the
@@ -292,11 +299,16 @@ impl RedisFacts {
         let known = store.known_resource(resource);
         let now = Instant::now();
         let clock = store.clock(now);
+        // faceIds neither known here nor asked lately.
         let faces: Vec<u128> = references
             .faces
             .iter()
             .copied()
-            .filter(|id| known.and_then(|r| store.face(r, *id, clock)).is_none())
+            .filter(|id| {
+                known.is_none_or(|r| {
+                    store.face(r, *id, clock).is_none() && !store.unshared(r, *id, clock)
+                })
+            })
             .collect();
         let unknown_collection = references.collections.iter().any(|(kind, id)| {
             known
@@ -339,7 +351,11 @@ impl RedisFacts {
         };
         let now_unix = unix_millis(SystemTime::now());
         let now = Instant::now();
+        let mut unshared = Vec::new();
         for (id, value) in faces.iter().zip(values) {
+            if value.is_none() {
+                unshared.push(*id);
+            }
             let mut parts = value.as_deref().unwrap_or_default().split(':');
             let (Some(model), Some(Ok(deadline)), Some(Ok(alive)), None) = (
                 parts.next().and_then(parse_model),
@@ -359,6 +375,7 @@ impl RedisFacts {
             };
             store.learn_face(resource, *id, fact);
         }
+        store.note_unshared(resource, &unshared, now + UNSHARED_HOLD);
         let collection_values = values.get(faces.len()..).unwrap_or_default();
         for ((kind, id), value) in collections
             .iter()

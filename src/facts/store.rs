@@ -236,6 +236,23 @@ impl Store {
         }
     }
 
+    /// Marks faceIds the shared facts did not hold, not to be asked again
+    /// before `until`.
+    #[cfg(feature = "redis")]
+    pub(crate) fn note_unshared(&self, resource: &Arc<str>, ids: &[u128], until: Instant) {
+        if let Some(resource) = self.resource(resource) {
+            for id in ids {
+                self.faces.note_unshared(resource, *id, until);
+            }
+        }
+    }
+
+    /// Whether a faceId is marked not held by the shared facts at `now`.
+    #[cfg(feature = "redis")]
+    pub(crate) fn unshared(&self, resource: ResourceId, id: u128, now: TableTime) -> bool {
+        self.faces.unshared(resource, id, now)
+    }
+
     /// `now` as the face table compares it.
     pub(crate) fn clock(&self, now: Instant) -> TableTime {
         self.faces.clock(now)
