@@ -437,3 +437,87 @@ async fn handovers_between_redis_and_the_local_budget_cause_no_burst() {
         assert_eq!(layer.stats().snapshot().local_429, 0);
     }
 }
+
+/// The script calls a Redis server has run so far.
+fn script_calls(url: &str) -> u64 {
+    let mut connection = redis::Client::open(url).unwrap().get_connection().unwrap();
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut connection)
+        .unwrap();
+    info.lines()
+        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
+        .filter_map(|line| line.split("calls=").nth(1))
+        .filter_map(|calls| calls.split(',').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Issue #28: at a rate whose spacing is shorter than a round trip, busy
+/// limiters lease slots a few at a time: far fewer calls to Redis than
+/// requests, and the fleet still within the rate (in any second, and in
+/// any tenth of one beyond the leases' stated bound).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_limiters_lease_slots_and_stay_within_the_rate() {
+    let server = PrivateRedis::start();
+    let rate = Rate::per_second(2000);
+    let arrivals: Arrivals = Arc::default();
+    let layers: Vec<Pacing> = (0..2)
+        .map(|_| {
+            Pacing::new(rate).redis(
+                RedisBudget::open(&server.url)
+                    .unwrap()
+                    .timeout(Duration::from_millis(500)),
+            )
+        })
+        .collect();
+    let before = script_calls(&server.url);
+    let started = Instant::now();
+    let run_for = Duration::from_millis(1500);
+    // Four callers per limiter, so that each has a queue to lease for.
+    let workers = layers.iter().flat_map(|layer| {
+        let service = preflight(layer).layer(recorder(arrivals.clone(), 200));
+        (0..4).map(move |_| {
+            let service = service.clone();
+            tokio::spawn(async move {
+                let mut sent = 0usize;
+                while started.elapsed() < run_for {
+                    let response = service.clone().oneshot(get()).await.unwrap();
+                    assert_eq!(response.status(), 200);
+                    sent += 1;
+                }
+                sent
+            })
+        })
+    });
+    let sent: Vec<usize> = futures_util::future::join_all(workers.collect::<Vec<_>>())
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let calls = script_calls(&server.url) - before;
+    for layer in &layers {
+        assert_eq!(layer.stats().snapshot().redis_fallbacks, 0);
+    }
+    let arrivals = arrivals.lock().unwrap().clone();
+    let total = arrivals.len() as u64;
+    let busiest = most_in_window(&arrivals, Duration::from_secs(1));
+    let busiest_tenth = most_in_window(&arrivals, Duration::from_millis(100));
+    eprintln!("{total} requests, {calls} calls, {busiest} in a second, {busiest_tenth} in a tenth");
+    // A leased slot may go up to 1 ms late: two leases of 16 at most.
+    assert!(
+        busiest <= 2000 + 1 + 32,
+        "{busiest} in one second ({sent:?})"
+    );
+    assert!(
+        busiest_tenth <= 200 + 1 + 32,
+        "{busiest_tenth} in 100 ms ({sent:?})"
+    );
+    assert!(
+        total >= 2000,
+        "the budget was used: {total} in 1.5 s ({sent:?})"
+    );
+    assert!(
+        calls * 4 <= total,
+        "{calls} calls to Redis for {total} requests"
+    );
+}

@@ -34,6 +34,8 @@
 //! ```
 
 mod budget;
+#[cfg(feature = "redis")]
+mod lease;
 mod queue;
 #[cfg(feature = "redis")]
 mod redis;
@@ -201,6 +203,8 @@ struct Pacer {
     stats: PaceStats,
     #[cfg(feature = "redis")]
     redis: Mutex<Option<Arc<RedisBudget>>>,
+    #[cfg(feature = "redis")]
+    leases: lease::Leases,
 }
 
 impl fmt::Debug for Pacer {
@@ -426,12 +430,22 @@ impl Pacer {
         // and in the fleet's schedule just after Redis came back, while the
         // others may still be on their local budgets.
         let share = local_share(rate, interval, redis.fleet_size_value());
-        let shared_interval = if redis.rejoining() { share } else { interval };
+        let rejoining = redis.rejoining();
+        let shared_interval = if rejoining { share } else { interval };
+        // A slot leased by an earlier call, while the demand is high.
+        if let Some(decision) = self.leases.take(resource, shared_interval, policy) {
+            return decision;
+        }
+        let count = if rejoining {
+            1
+        } else {
+            self.leases.size(resource, shared_interval, policy)
+        };
         match redis
-            .reserve(resource, shared_interval, policy, carry)
+            .reserve(resource, shared_interval, policy, carry, count)
             .await
         {
-            Some(decision) => {
+            Some((decision, granted)) => {
                 if let Decision::Go {
                     wait,
                     reserved:
@@ -441,22 +455,41 @@ impl Pacer {
                         },
                 } = decision
                 {
+                    self.leases.keep(
+                        resource,
+                        count,
+                        (start, wait),
+                        (us, shared_interval),
+                        granted,
+                    );
                     // Should Redis fail, the local schedule goes on a
-                    // share after this slot, as if it had been local: the
-                    // fleet's slots in between may belong to others.
-                    if let Some(local_end) = Instant::now().checked_add(wait.saturating_add(share))
+                    // share after these slots, as if they had been local:
+                    // the fleet's slots in between may belong to others.
+                    let leased = shared_interval.saturating_mul(granted.saturating_sub(1));
+                    let reach = wait.saturating_add(leased);
+                    if let Some(local_end) = Instant::now().checked_add(reach.saturating_add(share))
                     {
                         self.local.note_shared(
                             resource,
-                            start.saturating_add(us),
+                            start.saturating_add(us.saturating_mul(i64::from(granted))),
                             local_end,
-                            wait.saturating_add(shared_interval),
+                            reach.saturating_add(shared_interval),
                         );
                     }
+                }
+                if !matches!(decision, Decision::Go { .. }) {
+                    self.leases.keep(
+                        resource,
+                        count,
+                        (0, Duration::ZERO),
+                        (0, shared_interval),
+                        0,
+                    );
                 }
                 decision
             }
             None => {
+                self.leases.drop_lease(resource);
                 self.stats
                     .inner
                     .redis_fallbacks
@@ -510,6 +543,8 @@ impl Pacer {
             return None;
         }
         self.stats.inner.remote_429.fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "redis")]
+        self.leases.drop_lease(resource);
         if let Some(wait) = budget::retry_after(headers) {
             self.pause(resource, wait);
             return None;
@@ -544,6 +579,8 @@ impl Pacer {
     /// Pauses the resource for `wait` (at most [`budget::MAX_PAUSE`]).
     fn pause(self: &Arc<Self>, resource: &str, wait: Duration) {
         let wait = wait.min(budget::MAX_PAUSE);
+        #[cfg(feature = "redis")]
+        self.leases.drop_lease(resource);
         self.local.pause_until(resource, Instant::now() + wait);
         self.share_pause(resource, wait);
     }
@@ -587,6 +624,8 @@ impl Pacing {
                 stats: PaceStats::default(),
                 #[cfg(feature = "redis")]
                 redis: Mutex::new(None),
+                #[cfg(feature = "redis")]
+                leases: lease::Leases::default(),
             }),
         }
     }

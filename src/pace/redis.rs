@@ -23,7 +23,10 @@ use crate::redis_link::Link;
 /// hand, by another program) and is repaired, never obeyed. `ARGV[4]` is
 /// how far ahead this process's local schedule is still taken (after Redis
 /// was away): no slot before it is given out, so the return causes no
-/// burst.
+/// burst. `ARGV[5]` is how many consecutive slots to reserve (a lease,
+/// `lease.rs`); a slot given back is handed out alone. Returns whether the
+/// first slot is admitted, its wait, its start and how many slots were
+/// reserved.
 const RESERVE: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -57,16 +60,18 @@ if hole then
   local start = tonumber(hole)
   if start and allows(start - now) then
     redis.call('ZREM', KEYS[3], hole)
-    return {1, start - now, start}
+    return {1, start - now, start, 1}
   end
 end
 local start = math.max(next_free, floor)
 local wait = start - now
 if not allows(wait) then
-  return {0, wait, 0}
+  return {0, wait, 0, 0}
 end
-redis.call('SET', KEYS[1], string.format('%d', start + interval), 'PX', math.floor((wait + interval) / 1000) + 1000)
-return {1, wait, start}
+local count = math.max(1, math.floor(tonumber(ARGV[5]) or 1))
+local reach = interval * count
+redis.call('SET', KEYS[1], string.format('%d', start + reach), 'PX', math.floor((wait + reach) / 1000) + 1000)
+return {1, wait, start, count}
 ";
 
 /// Gives back the slot at `ARGV[1]` (µs) of the interval `ARGV[2]`: the
@@ -226,15 +231,18 @@ impl RedisBudget {
         i64::try_from(most.as_micros()).unwrap_or(i64::MAX)
     }
 
-    /// Reserves a slot in the fleet's schedule; `None` when Redis could not
-    /// decide (the caller falls back to the local budget).
+    /// Reserves `count` consecutive slots in the fleet's schedule (fewer
+    /// when a slot given back is handed out): the decision on the first and
+    /// how many were reserved; `None` when Redis could not decide (the
+    /// caller falls back to the local budget).
     pub(crate) async fn reserve(
         &self,
         resource: &str,
         interval: Duration,
         policy: WaitPolicy,
         carry: Duration,
-    ) -> Option<Decision> {
+        count: u32,
+    ) -> Option<(Decision, u32)> {
         let [next, paused, returned] = self.keys(resource);
         let max_wait: i64 = if policy.reject_when_over {
             -1
@@ -249,22 +257,23 @@ impl RedisBudget {
             .arg(interval_us)
             .arg(max_wait)
             .arg(Self::horizon(policy))
-            .arg(i64::try_from(carry.as_micros()).unwrap_or(i64::MAX));
-        let (admitted, wait, start): (i64, i64, i64) = self
+            .arg(i64::try_from(carry.as_micros()).unwrap_or(i64::MAX))
+            .arg(count);
+        let (admitted, wait, start, granted): (i64, i64, i64, i64) = self
             .link
             .run(|mut connection| async move { invocation.invoke_async(&mut connection).await })
             .await?;
         let wait = Duration::from_micros(u64::try_from(wait).unwrap_or(0));
+        // Never more than asked for, whatever the server said.
+        let granted = u32::try_from(granted).unwrap_or(1).clamp(1, count.max(1));
         Some(if admitted == 1 {
-            Decision::Go {
-                wait,
-                reserved: Reserved::Shared {
-                    start,
-                    interval: interval_us,
-                },
-            }
+            let reserved = Reserved::Shared {
+                start,
+                interval: interval_us,
+            };
+            (Decision::Go { wait, reserved }, granted)
         } else {
-            Decision::Over(wait)
+            (Decision::Over(wait), 0)
         })
     }
 
