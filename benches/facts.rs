@@ -129,6 +129,9 @@ fn facts(c: &mut Criterion) {
     });
     group.finish();
 
+    #[cfg(feature = "redis")]
+    shared(c, &runtime);
+
     // Memory: a fresh layer learns 1,000,000 faceIds.
     let before = HELD.load(Ordering::Relaxed);
     let big_facts = Facts::new();
@@ -150,6 +153,53 @@ fn facts(c: &mut Criterion) {
         bytes as f64 / held.max(1) as f64
     );
     assert_eq!(held, 1_000_000);
+}
+
+/// Facts shared through Redis on loopback (127.0.0.1:6379, or
+/// `REDIS_URL`): a verify of two faceIds Redis does not hold (detected
+/// outside the fleet), the same two on every request, then two new ones on
+/// every request, against the local facts alone.
+#[cfg(feature = "redis")]
+fn shared(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    use face_preflight::facts::RedisFacts;
+    use std::sync::atomic::AtomicU64;
+
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned());
+    let redis = || {
+        RedisFacts::open(&url)
+            .unwrap()
+            .key_prefix(format!("face-preflight-bench:{}", std::process::id()))
+    };
+    let noop = answering(Bytes::from_static(b"{}"));
+    let local = PreflightLayer::new()
+        .facts(Facts::new())
+        .layer(noop.clone());
+    let shared = PreflightLayer::new()
+        .facts(Facts::new().redis(redis()))
+        .layer(noop.clone());
+    let verify = |a: &str, b: &str| {
+        post(
+            "/verify",
+            serde_json::json!({"faceId1": a, "faceId2": b}).to_string(),
+        )
+    };
+    let (a, b) = (face_id(7_000_001), face_id(7_000_002));
+    let fresh = AtomicU64::new(8_000_000);
+    let mut group = c.benchmark_group("shared facts: verify of 2 faceIds Redis does not hold");
+    group.bench_function("local facts alone", |bench| {
+        bench.iter(|| runtime.block_on(local.clone().oneshot(black_box(verify(&a, &b)))))
+    });
+    group.bench_function("RedisFacts, the same two each time", |bench| {
+        bench.iter(|| runtime.block_on(shared.clone().oneshot(black_box(verify(&a, &b)))))
+    });
+    group.bench_function("RedisFacts, two new ones each time", |bench| {
+        bench.iter(|| {
+            let n = fresh.fetch_add(2, Ordering::Relaxed) as usize;
+            let request = verify(&face_id(n), &face_id(n + 1));
+            runtime.block_on(shared.clone().oneshot(black_box(request)))
+        })
+    });
+    group.finish();
 }
 
 fn config() -> Criterion {

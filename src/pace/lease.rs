@@ -22,8 +22,9 @@ use tokio::time::Instant;
 use super::budget::WaitPolicy;
 use super::{Decision, Reserved};
 
-/// The most slots one call to Redis reserves.
-pub(crate) const MAX_LEASE: u32 = 16;
+/// The most slots one call to Redis reserves (at a rate of 1,000 a second
+/// the span allows 20).
+pub(crate) const MAX_LEASE: u32 = 32;
 /// How far ahead of its first slot a lease reaches at most.
 pub(crate) const LEASE_SPAN: Duration = Duration::from_millis(20);
 /// How long a request fetching a lease is waited for at most.
