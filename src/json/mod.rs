@@ -121,7 +121,9 @@ impl Array<'_> {
         values.reserve(self.len);
         if self.canonical {
             let read = canonical_guids(self.raw, Checked::Already, |guid| {
-                values.push(crate::lexical::canonical_guid_value(guid));
+                if let Ok(guid) = <&[u8; 36]>::try_from(guid.as_bytes()) {
+                    values.push(crate::lexical::canonical_guid_value(guid));
+                }
             });
             debug_assert!(read.is_some(), "summarised as canonical");
             return;
@@ -185,6 +187,7 @@ impl<'a> Object<'a> {
     }
 
     /// The field named `name` (any ASCII case), unless missing or `null`.
+    #[inline]
     pub(crate) fn get(&self, name: &str) -> Option<&Value<'a>> {
         self.fields
             .iter()
@@ -226,6 +229,7 @@ impl<'a> Object<'a> {
     }
 
     /// Whether the field is present with a non-null value.
+    #[inline]
     pub(crate) fn has(&self, name: &str) -> bool {
         self.get(name).is_some()
     }
@@ -357,6 +361,7 @@ impl<'a> Object<'a> {
     }
 
     /// An array field; `Err` when present but not an array.
+    #[inline]
     pub(crate) fn array(&self, name: &str) -> Result<Option<&Array<'a>>, Shape> {
         match self.get(name) {
             None => Ok(None),
@@ -535,10 +540,7 @@ fn guid_array(raw: &str) -> Option<Array<'_>> {
         }
         array.len += 1;
     })?;
-    // A canonical GUID is ASCII.
-    array.first = first
-        .and_then(|guid| std::str::from_utf8(guid).ok())
-        .map(Cow::Borrowed);
+    array.first = first.map(Cow::Borrowed);
     Some(array)
 }
 
@@ -556,7 +558,7 @@ enum Checked {
 fn canonical_guids<'a>(
     raw: &'a str,
     checked: Checked,
-    mut each: impl FnMut(&'a [u8; 36]),
+    mut each: impl FnMut(&'a str),
 ) -> Option<()> {
     let bytes = raw.as_bytes();
     let skip_whitespace = |mut at: usize| {
@@ -579,7 +581,8 @@ fn canonical_guids<'a>(
         {
             return None;
         }
-        each(guid);
+        // A canonical GUID is ASCII: its quotes are char boundaries.
+        each(raw.get(at + 1..at + 37)?);
         at = skip_whitespace(at + 38);
         match bytes.get(at) {
             Some(b',') => at = skip_whitespace(at + 1),
