@@ -9,6 +9,9 @@ use super::{Head, Origin};
 /// resource, a few to a handful; past these a key is made per request.
 const KEPT: usize = 8;
 
+/// The longest host a resource key takes.
+const MAX_HOST: usize = 255;
+
 /// The keys of the resources a pipeline saw last: a request for one of
 /// them shares its key rather than building a string of its own.
 #[derive(Debug, Default)]
@@ -111,6 +114,12 @@ impl<'a> Parts<'a> {
                 ("https", name, authority.port_u16())
             }
         };
+        // No host name is longer (DNS stops at 253): a longer one names no
+        // resource, so a client cannot make the stateful judges keep long
+        // keys.
+        if host.len() > MAX_HOST {
+            return None;
+        }
         let default_port = if scheme.eq_ignore_ascii_case("http") {
             Some(80)
         } else if scheme.eq_ignore_ascii_case("https") {

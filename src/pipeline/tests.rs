@@ -132,6 +132,12 @@ fn kept_resource_keys_are_the_keys_and_shared() {
         Some("https://[::1]:8443/gw")
     );
     assert_eq!(key("/face/v1.2/detect", Some("user@example.com")), None);
+    let long = format!("{}.example.com", "a".repeat(300));
+    assert_eq!(
+        key("/face/v1.2/detect", Some(&long)),
+        None,
+        "no host is that long"
+    );
     // Past the kept few, keys are still right.
     for port in 1000..1020 {
         key(&format!("https://h:{port}/face"), None);
