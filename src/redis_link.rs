@@ -21,6 +21,32 @@ use tokio::time::Instant;
 /// How long Redis is left alone after a failure, by default.
 const COOL_DOWN: Duration = Duration::from_secs(1);
 
+/// Why a call to Redis failed, as the log tells it: a wrong password is
+/// not a server that is down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Failure {
+    Unavailable,
+    /// The server refused the client's credentials (or their absence).
+    Refused,
+}
+
+impl Failure {
+    fn of(error: &redis::RedisError) -> Self {
+        // Redis 7 answers a client that has not authenticated "NOAUTH", or,
+        // to a long command (a script), a protocol error that says so.
+        let refused = error.kind() == redis::ErrorKind::AuthenticationFailed
+            || matches!(error.code(), Some("NOAUTH" | "WRONGPASS" | "NOPERM"))
+            || error
+                .detail()
+                .is_some_and(|detail| detail.contains("unauthenticated"));
+        if refused {
+            Failure::Refused
+        } else {
+            Failure::Unavailable
+        }
+    }
+}
+
 pub(crate) struct Link {
     client: redis::Client,
     connection: Mutex<Option<ConnectionManager>>,
@@ -72,8 +98,12 @@ impl Link {
                 }
                 Some(connection)
             }
-            _ => {
-                self.failed();
+            Ok(Err(error)) => {
+                self.failed(Failure::of(&error));
+                None
+            }
+            Err(_) => {
+                self.failed(Failure::Unavailable);
                 None
             }
         }
@@ -96,7 +126,7 @@ impl Link {
         }
     }
 
-    fn failed(&self) {
+    fn failed(&self, failure: Failure) {
         self.failing.store(true, Ordering::Relaxed);
         if let Ok(mut down) = self.down_until.lock() {
             *down = Instant::now().checked_add(self.cool_down);
@@ -107,10 +137,18 @@ impl Link {
             *connection = None;
         }
         #[cfg(feature = "tracing")]
-        tracing::warn!(
-            server = %self.server(),
-            "face-preflight: Redis unavailable, using local state"
-        );
+        match failure {
+            Failure::Unavailable => tracing::warn!(
+                server = %self.server(),
+                "face-preflight: Redis unavailable, using local state"
+            ),
+            Failure::Refused => tracing::warn!(
+                server = %self.server(),
+                "face-preflight: Redis refused the credentials (check the user and password in the Redis URL), using local state"
+            ),
+        }
+        #[cfg(not(feature = "tracing"))]
+        let _ = failure;
     }
 
     /// Runs `call` on a connection within the timeout; `None` if Redis
@@ -126,8 +164,12 @@ impl Link {
                 self.succeeded();
                 Some(value)
             }
-            _ => {
-                self.failed();
+            Ok(Err(error)) => {
+                self.failed(Failure::of(&error));
+                None
+            }
+            Err(_) => {
+                self.failed(Failure::Unavailable);
                 None
             }
         }

@@ -99,3 +99,43 @@ async fn a_report_only_disagreement_emits_one_warning_without_the_body() {
     );
     assert!(!output.contains(secret), "{output}");
 }
+
+/// Issue #26: a Redis that refuses the client's password is told apart
+/// from one that is down (both leave the local budget to decide).
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn a_refused_redis_password_is_not_called_unavailable() {
+    use face_preflight::pace::{Pacing, Rate, RedisBudget};
+    use std::time::Duration;
+
+    let server = crate::private_redis::PrivateRedis::start_with(&["--requirepass", "right"]);
+    let port = server.url.rsplit(':').next().unwrap().to_owned();
+    for (url, case) in [
+        (format!("redis://:wrong@127.0.0.1:{port}"), "wrong password"),
+        (format!("redis://127.0.0.1:{port}"), "no password"),
+        ("redis://127.0.0.1:1".to_owned(), "nothing listening"),
+    ] {
+        let (captured, _guard) = capture();
+        let budget = RedisBudget::open(&url)
+            .unwrap()
+            .timeout(Duration::from_millis(500));
+        let pacing = Pacing::new(Rate::per_second(1000)).redis(budget);
+        let service = PreflightLayer::new()
+            .pacing(pacing.clone())
+            .layer(recording_service(Seen::default()));
+        let response = service
+            .oneshot(to_full(get("/face/v1.2/persongroups")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{case}: the local budget decided");
+        assert_eq!(pacing.stats().snapshot().redis_fallbacks, 1, "{case}");
+        let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let refused = output.contains("Redis refused the credentials");
+        let unavailable = output.contains("Redis unavailable");
+        if case == "nothing listening" {
+            assert!(unavailable && !refused, "{case}: {output}");
+        } else {
+            assert!(refused && !unavailable, "{case}: {output}");
+        }
+    }
+}

@@ -21,10 +21,27 @@ impl PrivateRedis {
         Self::start_on(port)
     }
 
+    /// A private server started with `args` besides the usual ones (a
+    /// password, say).
+    #[allow(dead_code)]
+    pub fn start_with(args: &[&str]) -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        Self::start_on_with(port, args)
+    }
+
     fn start_on(port: u16) -> Self {
+        Self::start_on_with(port, &[])
+    }
+
+    fn start_on_with(port: u16, args: &[&str]) -> Self {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
