@@ -156,7 +156,9 @@ struct Args {
     header_read_timeout: u64,
 
     /// Threads serving requests: 1 runs everything on one thread (the
-    /// fastest on one core); by default, one per core the process may use.
+    /// fastest on one core); by default, one per core the process may use
+    /// (its CPU affinity and quota counted), and one thread without a
+    /// scheduler to hand work between threads when that is one.
     #[arg(
         long,
         env = "FACE_PREFLIGHT_WORKER_THREADS",
@@ -219,7 +221,8 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let args = Args::parse();
     // One thread serving everything (as one nginx worker does) spends
     // nothing on waking other threads; more threads are for more cores.
-    let runtime = match args.worker_threads {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let runtime = match args.worker_threads.or((cores == 1).then_some(1)) {
         Some(1) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?,
