@@ -438,20 +438,6 @@ async fn handovers_between_redis_and_the_local_budget_cause_no_burst() {
     }
 }
 
-/// The script calls a Redis server has run so far.
-fn script_calls(url: &str) -> u64 {
-    let mut connection = redis::Client::open(url).unwrap().get_connection().unwrap();
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(&mut connection)
-        .unwrap();
-    info.lines()
-        .filter(|line| line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:"))
-        .filter_map(|line| line.split("calls=").nth(1))
-        .filter_map(|calls| calls.split(',').next()?.parse::<u64>().ok())
-        .sum()
-}
-
 /// Issue #28: at a rate whose spacing is shorter than a round trip, busy
 /// limiters lease slots a few at a time: far fewer calls to Redis than
 /// requests, and the fleet still within the rate (in any second, and in
@@ -470,7 +456,7 @@ async fn busy_limiters_lease_slots_and_stay_within_the_rate() {
             )
         })
         .collect();
-    let before = script_calls(&server.url);
+    let before = server.script_calls();
     let started = Instant::now();
     let run_for = Duration::from_millis(1500);
     // Four callers per limiter, so that each has a queue to lease for.
@@ -494,7 +480,7 @@ async fn busy_limiters_lease_slots_and_stay_within_the_rate() {
         .into_iter()
         .map(Result::unwrap)
         .collect();
-    let calls = script_calls(&server.url) - before;
+    let calls = server.script_calls() - before;
     for layer in &layers {
         assert_eq!(layer.stats().snapshot().redis_fallbacks, 0);
     }

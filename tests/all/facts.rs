@@ -660,23 +660,6 @@ mod shared_through_redis {
             .timeout(Duration::from_millis(500))
     }
 
-    /// The reads of a Redis server so far (script calls, whichever way the
-    /// client sent them).
-    fn script_calls(url: &str) -> u64 {
-        let mut connection = redis::Client::open(url).unwrap().get_connection().unwrap();
-        let info: String = redis::cmd("INFO")
-            .arg("commandstats")
-            .query(&mut connection)
-            .unwrap();
-        info.lines()
-            .filter(|line| {
-                line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:")
-            })
-            .filter_map(|line| line.split("calls=").nth(1))
-            .filter_map(|calls| calls.split(',').next()?.parse::<u64>().ok())
-            .sum()
-    }
-
     /// Issue #28: a faceId Redis does not hold (detected outside the fleet)
     /// is asked for once in a while, not on every request that names it;
     /// one the fleet learns later is still judged once the hold is over.
@@ -695,20 +678,20 @@ mod shared_through_redis {
             "7c1e2d3f-4a5b-4c6d-8e7f-8899aabbccdd",
         ];
         assert_sent(&layer, &stand_in, verify(outside[0], outside[1])).await;
-        let after_first = script_calls(&server.url);
+        let after_first = server.script_calls();
         assert!(after_first >= 1, "Redis was asked");
         for _ in 0..20 {
             assert_sent(&layer, &stand_in, verify(outside[0], outside[1])).await;
         }
         assert_eq!(
-            script_calls(&server.url),
+            server.script_calls(),
             after_first,
             "asked again within the hold"
         );
         // Another face still costs one read.
         let other = "5f4e3d2c-1b0a-4f9e-8d7c-6b5a49382716";
         assert_sent(&layer, &stand_in, verify(outside[0], other)).await;
-        assert!(script_calls(&server.url) > after_first);
+        assert!(server.script_calls() > after_first);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

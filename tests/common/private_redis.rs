@@ -33,6 +33,26 @@ impl PrivateRedis {
         Self::start_on_with(port, args)
     }
 
+    /// The script calls this server has run so far (EVAL or EVALSHA).
+    #[allow(dead_code)]
+    pub fn script_calls(&self) -> u64 {
+        let mut connection = redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query(&mut connection)
+            .unwrap();
+        info.lines()
+            .filter(|line| {
+                line.starts_with("cmdstat_evalsha:") || line.starts_with("cmdstat_eval:")
+            })
+            .filter_map(|line| line.split("calls=").nth(1))
+            .filter_map(|calls| calls.split(',').next()?.parse::<u64>().ok())
+            .sum()
+    }
+
     fn start_on(port: u16) -> Self {
         Self::start_on_with(port, &[])
     }
