@@ -51,7 +51,9 @@ mod tap;
 pub use check::check;
 pub use error::{FaceApiError, LocalRejection, Source};
 pub use integrations::held::{Decision, Judging, Watch};
-pub use layer::{Preflight, PreflightLayer, RequestBody, ResponseBody, ResponseFuture};
+pub use layer::{
+    ForwardBody, Preflight, PreflightLayer, RequestBody, ResponseBody, ResponseFuture,
+};
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 
 #[cfg(feature = "reqwest")]

@@ -94,7 +94,8 @@ impl Judging {
     pub fn body_limit(&self) -> Option<usize> {
         match &self.state {
             State::Open(ticket) => match self.pipeline.next(ticket) {
-                Next::Read(limit) => Some(limit),
+                // The host hands the whole body: read as a whole.
+                Next::Read(limit) | Next::ReadHead { limit, .. } => Some(limit),
                 _ => None,
             },
             State::TooLarge(_) => None,
@@ -128,7 +129,7 @@ impl Judging {
             match self.pipeline.next(&ticket) {
                 // Asked for the body and not given it: the judges that
                 // wanted it pass, as they do for a reqwest stream.
-                Next::Read(_) => self.pipeline.skip_body(&mut ticket),
+                Next::Read(_) | Next::ReadHead { .. } => self.pipeline.skip_body(&mut ticket),
                 Next::Decide => self.pipeline.skip_decide(&mut ticket),
                 Next::Answer | Next::Send => break,
             }

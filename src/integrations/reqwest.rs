@@ -63,11 +63,13 @@ where
     });
     loop {
         match pipeline.next(&ticket) {
-            Next::Read(_) => match request.body().map(reqwest::Body::as_bytes) {
-                None => pipeline.read(&mut ticket, request.headers(), &[]),
-                Some(Some(bytes)) => pipeline.read(&mut ticket, request.headers(), bytes),
-                Some(None) => pipeline.skip_body(&mut ticket),
-            },
+            Next::Read(_) | Next::ReadHead { .. } => {
+                match request.body().map(reqwest::Body::as_bytes) {
+                    None => pipeline.read(&mut ticket, request.headers(), &[]),
+                    Some(Some(bytes)) => pipeline.read(&mut ticket, request.headers(), bytes),
+                    Some(None) => pipeline.skip_body(&mut ticket),
+                }
+            }
             Next::Decide => ticket = Arc::clone(&pipeline).decide(ticket).await,
             Next::Answer | Next::Send => break,
         }

@@ -16,7 +16,7 @@ use http_body_util::Full;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::ResponseBody;
+use super::{ForwardBody, ResponseBody};
 use crate::pipeline::{take_ready, BoxError, LocalAnswer, Next, Pipeline, Sent, Settled, Ticket};
 
 /// The body read so far. A body that arrives in one chunk stays that chunk,
@@ -70,6 +70,14 @@ impl Buffer {
         buffer.extend_from_slice(chunk);
     }
 
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Buffer::Empty => &[],
+            Buffer::One(bytes) => bytes,
+            Buffer::Many(bytes) => bytes,
+        }
+    }
+
     fn into_bytes(self) -> Bytes {
         match self {
             Buffer::Empty => Bytes::new(),
@@ -112,6 +120,9 @@ pin_project! {
             parts: Option<Parts>,
             buffer: Buffer,
             limit: usize,
+            // Bytes after which the judges look, if the rest of the body
+            // can be forwarded unread.
+            head: Option<usize>,
             ticket: Option<Ticket>,
             inner: Option<S>,
             pipeline: Arc<Pipeline>,
@@ -133,6 +144,7 @@ pin_project! {
 impl<S, B> ResponseFuture<S, B>
 where
     S: Service<Request<B>> + Clone,
+    B: ForwardBody,
 {
     /// Starts `request` on its way; `inner` is the service `poll_ready` made
     /// ready.
@@ -153,37 +165,79 @@ fn advance<S, B>(
 ) -> State<S, B>
 where
     S: Service<Request<B>> + Clone,
+    B: ForwardBody,
 {
-    match pipeline.next(&ticket) {
-        Next::Read(limit) => {
-            let (parts, body) = request.into_parts();
-            State::Reading {
-                body,
-                parts: Some(parts),
-                buffer: Buffer::default(),
-                limit,
-                ticket: Some(ticket),
+    let (limit, head) = match pipeline.next(&ticket) {
+        Next::Read(limit) => (limit, None),
+        Next::ReadHead { head, limit } => (limit, request.body().can_resume().then_some(head)),
+        Next::Decide => {
+            return State::Deciding {
+                decision: Box::pin(Arc::clone(pipeline).decide(ticket)),
+                request: Some(request),
                 inner: Some(take_ready(inner)),
                 pipeline: Arc::clone(pipeline),
             }
         }
-        Next::Decide => State::Deciding {
-            decision: Box::pin(Arc::clone(pipeline).decide(ticket)),
-            request: Some(request),
-            inner: Some(take_ready(inner)),
-            pipeline: Arc::clone(pipeline),
-        },
-        Next::Answer | Next::Send => match pipeline.settle(ticket) {
-            Settled::Answer(answer) => State::Answered {
-                answer: Some(answer),
-                reject_with_error: pipeline.reject_with_error,
-            },
-            Settled::Send(sent) => State::Calling {
-                future: inner.call(request),
-                sent,
-            },
-        },
+        Next::Answer | Next::Send => {
+            return match pipeline.settle(ticket) {
+                Settled::Answer(answer) => State::Answered {
+                    answer: Some(answer),
+                    reject_with_error: pipeline.reject_with_error,
+                },
+                Settled::Send(sent) => State::Calling {
+                    future: inner.call(request),
+                    sent,
+                },
+            }
+        }
+    };
+    let (parts, body) = request.into_parts();
+    State::Reading {
+        body,
+        parts: Some(parts),
+        buffer: Buffer::default(),
+        limit,
+        head,
+        ticket: Some(ticket),
+        inner: Some(take_ready(inner)),
+        pipeline: Arc::clone(pipeline),
     }
+}
+
+/// The first bytes of the body are in `buffer`. If they decide, the next
+/// state, with the rest of `body` to be forwarded unread; `None`: read on.
+fn judge_head<S, B>(
+    body: Pin<&mut B>,
+    parts: &mut Option<Parts>,
+    buffer: &mut Buffer,
+    ticket: &mut Option<Ticket>,
+    inner: &mut Option<S>,
+    pipeline: &Arc<Pipeline>,
+) -> Result<Option<State<S, B>>, BoxError>
+where
+    S: Service<Request<B>> + Clone,
+    B: ForwardBody,
+{
+    let (Some(head), Some(open)) = (parts.as_ref(), ticket.as_mut()) else {
+        return Err(POLLED_AFTER_COMPLETION.into());
+    };
+    if !pipeline.read_head(open, &head.headers, buffer.as_slice()) {
+        return Ok(None);
+    }
+    let rest = match body.resume(mem::take(buffer).into_bytes()) {
+        Ok(rest) => rest,
+        // Judged, yet not resumable after all: read on and forward it whole.
+        Err(read) => {
+            *buffer = Buffer::One(read);
+            return Ok(None);
+        }
+    };
+    let (Some(parts), Some(ticket), Some(inner)) = (parts.take(), ticket.take(), inner.as_mut())
+    else {
+        return Err(POLLED_AFTER_COMPLETION.into());
+    };
+    let request = Request::from_parts(parts, rest);
+    Ok(Some(advance(pipeline, ticket, request, inner)))
 }
 
 const POLLED_AFTER_COMPLETION: &str = "ResponseFuture polled after completion";
@@ -192,7 +246,7 @@ impl<S, B, ResBody> Future for ResponseFuture<S, B>
 where
     S: Service<Request<B>, Response = Response<ResBody>> + Clone,
     S::Error: Into<BoxError>,
-    B: Body + From<Bytes>,
+    B: ForwardBody,
     B::Error: Into<BoxError>,
     ResBody: Body,
 {
@@ -241,6 +295,7 @@ where
                     parts,
                     buffer,
                     limit,
+                    head,
                     ticket,
                     inner,
                     pipeline,
@@ -249,6 +304,14 @@ where
                         if let Ok(mut data) = frame.into_data() {
                             let len = data.remaining();
                             buffer.push(data.copy_to_bytes(len), *limit);
+                        }
+                        if head.is_some_and(|head| buffer.len() >= head) {
+                            *head = None;
+                            let next = judge_head(body, parts, buffer, ticket, inner, pipeline)?;
+                            if let Some(next) = next {
+                                this.state.set(next);
+                                continue;
+                            }
                         }
                         if buffer.len() <= *limit {
                             continue;
@@ -270,7 +333,7 @@ where
                             return Poll::Ready(Err(POLLED_AFTER_COMPLETION.into()));
                         };
                         pipeline.read(&mut ticket, &parts.headers, &bytes);
-                        let request = Request::from_parts(parts, B::from(bytes));
+                        let request = Request::from_parts(parts, B::from_read(bytes));
                         advance(pipeline, ticket, request, inner)
                     }
                 },

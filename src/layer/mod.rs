@@ -15,7 +15,7 @@ use tower_layer::Layer;
 
 pub use self::body::ResponseBody;
 pub use self::future::ResponseFuture;
-pub use self::request_body::RequestBody;
+pub use self::request_body::{ForwardBody, RequestBody};
 pub use self::service::Preflight;
 use crate::catalogue::Entry;
 use crate::error::FaceApiError;

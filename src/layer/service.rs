@@ -3,14 +3,13 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::future::ResponseFuture;
-use super::{PreflightLayer, ResponseBody};
+use super::{ForwardBody, PreflightLayer, ResponseBody};
 use crate::pipeline::{BoxError, Pipeline};
 
 /// The middleware made by [`PreflightLayer`].
@@ -51,7 +50,7 @@ impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Preflight<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
     S::Error: Into<BoxError>,
-    ReqBody: Body + From<Bytes>,
+    ReqBody: ForwardBody,
     ReqBody::Error: Into<BoxError>,
     ResBody: Body,
 {

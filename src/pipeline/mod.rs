@@ -143,6 +143,8 @@ pub(crate) struct Ticket {
     answer: Option<LocalAnswer>,
     /// The rules' case: the body they still have to read.
     plan: Option<BodyPlan>,
+    /// The first bytes of the body were read and did not decide.
+    head_undecided: bool,
     decided: bool,
     #[cfg(feature = "facts")]
     facts: Option<<crate::facts::Facts as Judge>::Case>,
@@ -167,6 +169,11 @@ pub(crate) enum Next {
     Answer,
     /// Read the body, up to this many bytes, and hand it to [`Pipeline::read`].
     Read(usize),
+    /// Read this many first bytes of the body (or all of a shorter one) and
+    /// hand them to [`Pipeline::read_head`]; if they decide, the rest is
+    /// forwarded unread. An adapter holding the whole body reads it as
+    /// [`Next::Read`] of `limit`.
+    ReadHead { head: usize, limit: usize },
     /// Await [`Pipeline::decide`].
     Decide,
     /// Send: [`Pipeline::settle`] gives what follows the answer.
@@ -205,6 +212,7 @@ impl Pipeline {
             operation: matched.map(|m| m.route.operation),
             answer: None,
             plan: None,
+            head_undecided: false,
             decided: false,
             #[cfg(feature = "facts")]
             facts: None,
@@ -274,19 +282,19 @@ impl Pipeline {
         if ticket.answer.is_some() && !self.report_only {
             return Next::Answer;
         }
-        if let Some(limit) = self.body_limit(ticket) {
-            return Next::Read(limit);
+        if let Some(plan) = &ticket.plan {
+            return match plan.head() {
+                Some(head) if !ticket.head_undecided => Next::ReadHead {
+                    head,
+                    limit: plan.limit(),
+                },
+                _ => Next::Read(plan.limit()),
+            };
         }
         if !ticket.decided && self.decides(ticket) {
             return Next::Decide;
         }
         Next::Send
-    }
-
-    fn body_limit(&self, ticket: &Ticket) -> Option<usize> {
-        // The facts read only a body the rules read: a JSON body within the
-        // rules' limit.
-        ticket.plan.as_ref().map(BodyPlan::limit)
     }
 
     #[allow(unused_variables)]
@@ -314,12 +322,43 @@ impl Pipeline {
         Body::read(body, as_json, |body| self.judge_body(ticket, headers, body));
     }
 
+    /// The first bytes [`Next::ReadHead`] asked for. `true`: they decided,
+    /// and the rest of the body is not read; `false`: read the whole body
+    /// ([`next`](Self::next) says [`Next::Read`]) — the bytes read so far
+    /// are its start.
+    pub(crate) fn read_head(&self, ticket: &mut Ticket, headers: &HeaderMap, head: &[u8]) -> bool {
+        let Some(verdict) = ticket.plan.as_ref().and_then(|plan| plan.check_head(head)) else {
+            ticket.head_undecided = true;
+            return false;
+        };
+        ticket.plan = None;
+        if let Err(error) = verdict {
+            self.give(ticket, error.into(), Source::Rules);
+        }
+        // Only image bodies are judged on their head: no JSON for the others.
+        self.judge_others(
+            ticket,
+            headers,
+            &Body {
+                bytes: head,
+                json: None,
+            },
+        );
+        true
+    }
+
     fn judge_body(&self, ticket: &mut Ticket, headers: &HeaderMap, body: &Body<'_>) {
         if let Some(mut plan) = ticket.plan.take() {
             if let Some(answer) = self.options.read(&mut plan, headers, body) {
                 self.give(ticket, answer, Source::Rules);
             }
         }
+        self.judge_others(ticket, headers, body);
+    }
+
+    /// The judges after the rules, which read the body the rules read.
+    #[allow(unused_variables)]
+    fn judge_others(&self, ticket: &mut Ticket, headers: &HeaderMap, body: &Body<'_>) {
         #[cfg(feature = "facts")]
         if let (Some(facts), true) = (&self.facts, self.judging(ticket)) {
             let answer = ticket

@@ -20,7 +20,7 @@ fn identify() -> Request<()> {
 /// Runs the pipeline's synchronous steps on a request with `body`.
 fn judge(pipeline: &Arc<Pipeline>, request: &Request<()>, body: &[u8]) -> Ticket {
     let mut ticket = pipeline.start(Head::of(request));
-    if let Next::Read(_) = pipeline.next(&ticket) {
+    if let Next::Read(_) | Next::ReadHead { .. } = pipeline.next(&ticket) {
         pipeline.read(&mut ticket, request.headers(), body);
     }
     ticket

@@ -161,6 +161,8 @@ pub(crate) struct Options {
 pub(crate) struct BodyPlan {
     version: ApiVersion,
     kind: BodyKind,
+    /// The request's `Content-Length`, if it declares one.
+    declared_length: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -185,12 +187,32 @@ impl BodyPlan {
 
     /// Whether the request declares a `Content-Length` past the limit, so
     /// that it can be refused before a byte is read.
-    pub(crate) fn declared_too_large(&self, headers: &HeaderMap) -> bool {
-        headers
-            .get(http::header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok())
+    pub(crate) fn declared_too_large(&self) -> bool {
+        self.declared_length
             .is_some_and(|length| length > self.limit() as u64)
+    }
+
+    /// How many first bytes of the body decide, when fewer than the whole
+    /// do: an image whose length is declared (the rest is streamed on,
+    /// never held).
+    pub(crate) fn head(&self) -> Option<usize> {
+        let BodyKind::Image { .. } = self.kind else {
+            return None;
+        };
+        self.declared_length
+            .filter(|length| *length > image::HEAD_BYTES as u64)
+            .map(|_| image::HEAD_BYTES)
+    }
+
+    /// Checks the first bytes of a body [`head`](Self::head) said would
+    /// do; `None`: these do not decide, read the whole.
+    pub(crate) fn check_head(&self, head: &[u8]) -> Option<Result<(), FaceApiError>> {
+        let (BodyKind::Image { target_face }, Some(length)) = (self.kind, self.declared_length)
+        else {
+            return None;
+        };
+        image::check_image_head(head, length, target_face)
+            .map(|verdict| verdict.map_err(FaceApiError::from))
     }
 
     /// Whether a body of `length` bytes is read as JSON.
@@ -256,9 +278,7 @@ impl Judge for Options {
         }
         match check_routed(self, matched, request.query, request.headers) {
             Ok(None) => Opened::Pass,
-            Ok(Some(plan)) if plan.declared_too_large(request.headers) => {
-                Opened::Answer(plan.too_large().into())
-            }
+            Ok(Some(plan)) if plan.declared_too_large() => Opened::Answer(plan.too_large().into()),
             Ok(Some(plan)) => Opened::Case(plan),
             Err(error) => Opened::Answer(error.into()),
         }
@@ -289,6 +309,7 @@ pub(crate) fn check_routed(
         body_kind(matched.row.body, headers, target_face).map(|kind| BodyPlan {
             version: matched.route.version,
             kind,
+            declared_length: declared_length(headers),
         }),
     )
 }
@@ -311,6 +332,15 @@ fn check_query(
         QueryRule::AuditListing => liveness::check_audit_listing(&query())?,
     }
     Ok(None)
+}
+
+/// The `Content-Length` of a request. Hyper and every HTTP/1.1 peer refuse
+/// a body that does not match it, so it is the length the service reads.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
 }
 
 /// Which body rule applies, from the row and the `Content-Type`.

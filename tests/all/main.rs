@@ -31,5 +31,6 @@ mod proxy;
 mod recognition;
 mod report_only;
 mod shared_checks;
+mod streaming;
 mod tracing_events;
 mod v1_3_preview;

@@ -26,6 +26,10 @@ pub(crate) struct Header {
     /// The EXIF orientation turns the image a quarter (values 5–8): the
     /// displayed image is `height` × `width`.
     pub quarter_turn: bool,
+    /// Every byte the reader looked for lay in the bytes it was given: read
+    /// from the first bytes of a longer body, the header says what the whole
+    /// body's would.
+    pub complete: bool,
 }
 
 /// The header of a JPEG, PNG, GIF or BMP; `None` for any other format.
@@ -37,11 +41,16 @@ pub(crate) fn read(body: &[u8]) -> Option<Header> {
         image::ImageFormat::Bmp => Format::Bmp,
         _ => return None,
     };
-    let (size, exif) = match format {
+    let Found {
+        size,
+        exif,
+        complete,
+    } = match format {
         Format::Jpeg => jpeg(body),
         Format::Png => png(body),
-        Format::Gif => (gif(body), None),
-        Format::Bmp => (bmp(body), None),
+        // Every field either reads lies in the first 26 bytes.
+        Format::Gif => Found::fields(gif(body), body.len() >= 26),
+        Format::Bmp => Found::fields(bmp(body), body.len() >= 26),
     };
     let quarter_turn = exif
         .and_then(Orientation::from_exif_chunk)
@@ -58,7 +67,43 @@ pub(crate) fn read(body: &[u8]) -> Option<Header> {
         format,
         size: size.filter(|(width, height)| *width > 0 && *height > 0),
         quarter_turn,
+        complete,
     })
+}
+
+/// What a format's reader found.
+struct Found<'a> {
+    size: Option<(u64, u64)>,
+    exif: Option<&'a [u8]>,
+    /// Whether the reader stopped at something it read (a frame header,
+    /// the image data, an end marker) rather than at the end of the bytes.
+    complete: bool,
+}
+
+impl<'a> Found<'a> {
+    fn fields(size: Option<(u64, u64)>, complete: bool) -> Self {
+        Self {
+            size,
+            exif: None,
+            complete,
+        }
+    }
+
+    fn stopped(size: Option<(u64, u64)>, exif: Option<&'a [u8]>) -> Self {
+        Self {
+            size,
+            exif,
+            complete: true,
+        }
+    }
+
+    fn ran_out(exif: Option<&'a [u8]>) -> Self {
+        Self {
+            size: None,
+            exif,
+            complete: false,
+        }
+    }
 }
 
 fn u16_be(body: &[u8], at: usize) -> Option<u16> {
@@ -95,7 +140,7 @@ fn is_start_of_frame(marker: u8) -> bool {
 /// and goes on), any number of 0xFF fill bytes may precede the code, and
 /// each segment is skipped by its length. The walk stops at the first
 /// frame header; scan data (SOS) before one means no size.
-fn jpeg(body: &[u8]) -> (Option<(u64, u64)>, Option<&[u8]>) {
+fn jpeg(body: &[u8]) -> Found<'_> {
     let mut exif = None;
     let mut at = 2;
     loop {
@@ -107,20 +152,20 @@ fn jpeg(body: &[u8]) -> (Option<(u64, u64)>, Option<&[u8]>) {
             at += 1;
         }
         let Some(&marker) = body.get(at) else {
-            return (None, exif);
+            return Found::ran_out(exif);
         };
         at += 1;
         if marker == 0x00 || is_standalone(marker) {
             if marker == 0xD9 {
-                return (None, exif);
+                return Found::stopped(None, exif);
             }
             continue;
         }
         let Some(length) = u16_be(body, at).map(usize::from) else {
-            return (None, exif);
+            return Found::ran_out(exif);
         };
         if length < 2 {
-            return (None, exif);
+            return Found::stopped(None, exif);
         }
         let segment = body.get(at + 2..at + length);
         if is_start_of_frame(marker) {
@@ -128,10 +173,13 @@ fn jpeg(body: &[u8]) -> (Option<(u64, u64)>, Option<&[u8]>) {
             let size = u16_be(body, at + 3)
                 .zip(u16_be(body, at + 5))
                 .map(|(height, width)| (u64::from(width), u64::from(height)));
-            return (size, exif);
+            return match size {
+                Some(size) => Found::stopped(Some(size), exif),
+                None => Found::ran_out(exif),
+            };
         }
         if marker == 0xDA {
-            return (None, exif);
+            return Found::stopped(None, exif);
         }
         if marker == 0xE1 && exif.is_none() {
             exif = segment.and_then(|s| s.strip_prefix(b"Exif\0\0"));
@@ -142,30 +190,41 @@ fn jpeg(body: &[u8]) -> (Option<(u64, u64)>, Option<&[u8]>) {
 
 /// The size in IHDR, which must be the first chunk, and the `eXIf` chunk
 /// if one comes before the image data.
-fn png(body: &[u8]) -> (Option<(u64, u64)>, Option<&[u8]>) {
+fn png(body: &[u8]) -> Found<'_> {
     if body.get(12..16) != Some(b"IHDR") {
-        return (None, None);
+        return Found::fields(None, body.len() >= 16);
     }
     let size = u32_be(body, 16)
         .zip(u32_be(body, 20))
         .map(|(width, height)| (u64::from(width), u64::from(height)));
     // Chunks: length (4), type (4), data, CRC (4).
     let mut at = 8;
-    let mut exif = None;
-    while let (Some(length), Some(kind)) = (u32_be(body, at), body.get(at + 4..at + 8)) {
+    loop {
+        let (Some(length), Some(kind)) = (u32_be(body, at), body.get(at + 4..at + 8)) else {
+            return Found {
+                size,
+                exif: None,
+                complete: false,
+            };
+        };
         let Ok(length) = usize::try_from(length) else {
-            break;
+            return Found::stopped(size, None);
         };
         match kind {
-            b"IDAT" | b"IEND" => break,
+            b"IDAT" | b"IEND" => return Found::stopped(size, None),
             b"eXIf" => {
-                exif = body.get(at + 8..at + 8 + length);
-                break;
+                return match body.get(at + 8..at + 8 + length) {
+                    Some(exif) => Found::stopped(size, Some(exif)),
+                    None => Found {
+                        size,
+                        exif: None,
+                        complete: false,
+                    },
+                };
             }
             _ => at = at.saturating_add(12).saturating_add(length),
         }
     }
-    (size, exif)
 }
 
 /// The logical screen size of GIF87a and GIF89a.
