@@ -2,58 +2,20 @@
 //! One test runs every case in turn, so that nothing else allocates meanwhile.
 
 mod common;
+#[path = "common/counting.rs"]
+mod counting;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use common::*;
+use counting::peak_of;
 use face_preflight::{catalogue, check, PreflightLayer, MAX_IMAGE_BYTES};
 use http::{Method, Request};
 use http_body::{Body, Frame};
 use http_body_util::{BodyExt, Full};
 use tower::{Layer, ServiceExt};
-
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY-free: delegates to the system allocator and only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-        PEAK.fetch_max(now, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > layout.size() {
-            let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::SeqCst) + new_size
-                - layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        } else {
-            CURRENT.fetch_sub(layout.size() - new_size, Ordering::SeqCst);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// Bytes allocated at the peak of `f`, above what was allocated before it.
-fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let start = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(start, Ordering::SeqCst);
-    let result = f();
-    (result, PEAK.load(Ordering::SeqCst).saturating_sub(start))
-}
 
 const MIB: usize = 1024 * 1024;
 
@@ -261,7 +223,7 @@ fn facts_stay_bounded_under_a_million_resources(runtime: &tokio::runtime::Runtim
     let padding = "x".repeat(180);
     let identify = Bytes::from(format!(r#"{{"faceIds":["{GUID}"],"personGroupId":"g"}}"#));
     let detect = Bytes::from_static(br#"{"url":"https://a.b/c.jpg"}"#);
-    let before = CURRENT.load(Ordering::SeqCst);
+    let before = counting::current();
     let (_, peak) = peak_of(|| {
         runtime.block_on(async {
             for i in 0..requests {
@@ -282,7 +244,7 @@ fn facts_stay_bounded_under_a_million_resources(runtime: &tokio::runtime::Runtim
             }
         })
     });
-    let held = CURRENT.load(Ordering::SeqCst).saturating_sub(before);
+    let held = counting::current().saturating_sub(before);
     println!(
         "{requests} requests to distinct resources: {held} bytes held after, peak {peak}; {} faceIds held",
         facts.faces_held()

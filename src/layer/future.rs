@@ -303,7 +303,8 @@ where
                     Some(Ok(frame)) => {
                         if let Ok(mut data) = frame.into_data() {
                             let len = data.remaining();
-                            buffer.push(data.copy_to_bytes(len), *limit);
+                            // A head is read into no more room than it needs.
+                            buffer.push(data.copy_to_bytes(len), head.unwrap_or(*limit));
                         }
                         if head.is_some_and(|head| buffer.len() >= head) {
                             *head = None;

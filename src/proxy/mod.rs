@@ -345,6 +345,11 @@ fn plain(status: StatusCode, text: &'static str) -> Response<ProxyResponseBody> 
     )
 }
 
+/// The most a connection buffers, each way: hyper's default (about 400 KB)
+/// would let 300 uploads hold 120 MB in read buffers alone; 64 KiB keeps
+/// a 6 MB upload moving in large reads.
+const CONNECTION_BUFFER: usize = 64 * 1024;
+
 /// A running proxy.
 pub struct Proxy {
     listener: TcpListener,
@@ -404,7 +409,9 @@ impl Proxy {
             .https_or_http()
             .enable_http1()
             .build();
-        let client: Client<_, ProxyBody> = Client::builder(TokioExecutor::new()).build(https);
+        let client: Client<_, ProxyBody> = Client::builder(TokioExecutor::new())
+            .http1_max_buf_size(CONNECTION_BUFFER)
+            .build(https);
         let timeout = config.upstream_timeout;
         let upstream = tower_service_fn(move |request: Request<ProxyBody>| {
             let client = client.clone();
@@ -458,6 +465,7 @@ impl Proxy {
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(config.header_read_timeout)
+                .max_buf_size(CONNECTION_BUFFER)
                 .serve_connection(TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {

@@ -1,0 +1,166 @@
+//! Peak heap of the proxy under 300 concurrent 6 MB image uploads, with a
+//! counting global allocator (its own binary, one measurement at a time).
+//! Everything in the process counts: the 300 clients, the proxy and the
+//! upstream stand-in — so the proxy's share is at most the figure.
+#![cfg(feature = "proxy")]
+
+#[path = "common/counting.rs"]
+mod counting;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use face_preflight::proxy::{Proxy, ProxyConfig};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+
+const UPLOADS: usize = 300;
+const IMAGE_BYTES: u64 = 6_000_000;
+const FRAME: usize = 64 * 1024;
+const MB: usize = 1_000_000;
+/// The stand-ins' buffers (clients and upstream): as small as hyper allows,
+/// so that the figure is mostly the proxy's.
+const STAND_IN_BUFFER: usize = 8 * 1024;
+
+/// An upstream that reads each body frame by frame, counts its bytes and
+/// answers 200 `[]`.
+async fn draining_upstream(received: Arc<AtomicU64>) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let received = Arc::clone(&received);
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let received = Arc::clone(&received);
+                    async move {
+                        let mut body = request.into_body();
+                        while let Some(frame) = body.frame().await {
+                            if let Ok(data) = frame.unwrap().into_data() {
+                                received.fetch_add(data.len() as u64, Ordering::Relaxed);
+                            }
+                        }
+                        Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(
+                            b"[]",
+                        ))))
+                    }
+                },
+            );
+            tokio::spawn(
+                http1::Builder::new()
+                    .max_buf_size(STAND_IN_BUFFER)
+                    .serve_connection(TokioIo::new(stream), service),
+            );
+        }
+    });
+    address
+}
+
+/// A 6 MB upload that starts as a JPEG, made of one shared 64 KiB frame
+/// (no copy per frame: the clients' own memory stays small).
+struct Upload {
+    frame: Bytes,
+    left: u64,
+}
+
+impl Body for Upload {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.left == 0 {
+            return Poll::Ready(None);
+        }
+        let n = self.left.min(FRAME as u64);
+        self.left -= n;
+        Poll::Ready(Some(Ok(Frame::data(self.frame.slice(..n as usize)))))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
+    }
+}
+
+async fn upload(proxy: SocketAddr, frame: Bytes) -> u16 {
+    let stream = TcpStream::connect(proxy).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(STAND_IN_BUFFER)
+        .handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = hyper::Request::post("/face/v1.2/detect")
+        .header("host", "127.0.0.1")
+        .header("ocp-apim-subscription-key", "k")
+        .header("content-type", "application/octet-stream")
+        .header("content-length", IMAGE_BYTES.to_string())
+        .body(Upload {
+            frame,
+            left: IMAGE_BYTES,
+        })
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    let status = response.status().as_u16();
+    response.into_body().collect().await.unwrap();
+    status
+}
+
+#[test]
+fn three_hundred_concurrent_image_uploads_stay_under_100_mb() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let received = Arc::new(AtomicU64::new(0));
+        let upstream = draining_upstream(Arc::clone(&received)).await;
+        let config = ProxyConfig::new(format!("http://{upstream}").parse().unwrap());
+        let proxy = Proxy::bind("127.0.0.1:0".parse().unwrap(), config)
+            .await
+            .unwrap();
+        let address = proxy.local_addr().unwrap();
+        tokio::spawn(proxy.serve(std::future::pending()));
+
+        let mut frame = vec![0x55u8; FRAME];
+        frame[..4].copy_from_slice(&[0xFF, 0xD8, 0xFF, 0xE0]);
+        let frame = Bytes::from(frame);
+
+        let start = counting::start();
+        let uploads: Vec<_> = (0..UPLOADS)
+            .map(|_| tokio::spawn(upload(address, frame.clone())))
+            .collect();
+        for upload in uploads {
+            assert_eq!(upload.await.unwrap(), 200);
+        }
+        let peak = counting::peak_since(start);
+        println!(
+            "peak heap above the start: {:.1} MB",
+            peak as f64 / MB as f64
+        );
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        if let Some(line) = status.lines().find(|line| line.starts_with("VmHWM")) {
+            println!("peak resident set of the whole test process: {line}");
+        }
+        assert_eq!(
+            received.load(Ordering::Relaxed),
+            UPLOADS as u64 * IMAGE_BYTES
+        );
+        assert!(
+            peak <= 100 * MB,
+            "peak heap {:.1} MB for {UPLOADS} concurrent 6 MB uploads",
+            peak as f64 / MB as f64
+        );
+    });
+}
