@@ -51,8 +51,11 @@ mod tap;
 pub use check::check;
 pub use error::{FaceApiError, LocalRejection, Source};
 pub use integrations::held::{Decision, Judging, Watch};
+#[cfg(feature = "budget")]
+#[cfg_attr(docsrs, doc(cfg(feature = "budget")))]
+pub use layer::{BodyBudget, BodyBudgetExhausted};
 pub use layer::{
-    ForwardBody, Preflight, PreflightLayer, RequestBody, ResponseBody, ResponseFuture,
+    BodyRoom, ForwardBody, Preflight, PreflightLayer, RequestBody, ResponseBody, ResponseFuture,
 };
 pub use rules::image::{MAX_IMAGE_BYTES, MIN_IMAGE_BYTES};
 

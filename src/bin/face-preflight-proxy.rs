@@ -151,6 +151,29 @@ struct Args {
     )]
     client_body_timeout: u64,
 
+    /// The memory, in MiB, that request bodies held whole while judged
+    /// (JSON, forms, images without Content-Length) may take at once,
+    /// across all connections; past it a request waits, then gets 503.
+    /// Images with a Content-Length are streamed and need none.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_BODY_BUDGET",
+        hide_env_values = true,
+        default_value_t = 256,
+        value_name = "MIB"
+    )]
+    body_budget: usize,
+
+    /// The longest a request waits for room in the body budget.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_BODY_BUDGET_WAIT",
+        hide_env_values = true,
+        default_value_t = 10,
+        value_name = "SECONDS"
+    )]
+    body_budget_wait: u64,
+
     /// The longest wait for a client's request head.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     header_read_timeout: u64,
@@ -288,6 +311,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
     }
     config.upstream_timeout = Duration::from_secs(args.upstream_timeout);
     config.client_body_timeout = Duration::from_secs(args.client_body_timeout);
+    config.body_budget = args.body_budget.saturating_mul(1024 * 1024);
+    config.body_budget_wait = Duration::from_secs(args.body_budget_wait);
     config.header_read_timeout = Duration::from_secs(args.header_read_timeout);
     config.max_connections = args.max_connections;
 

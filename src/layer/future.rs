@@ -16,7 +16,7 @@ use http_body_util::Full;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::{ForwardBody, ResponseBody};
+use super::{BodyRoom, ForwardBody, ResponseBody};
 use crate::pipeline::{take_ready, BoxError, LocalAnswer, Next, Pipeline, Sent, Settled, Ticket};
 
 /// The body read so far. A body that arrives in one chunk stays that chunk,
@@ -87,6 +87,60 @@ impl Buffer {
     }
 }
 
+/// The room a body read whole holds in the [`BodyBudget`](crate::BodyBudget),
+/// from before its first byte until the request is sent or answered.
+#[derive(Default)]
+struct Room(#[cfg(feature = "budget")] Option<super::budget::Reserving>);
+
+impl Room {
+    /// The room, for the forwarded body to hold until it has been sent.
+    #[cfg(feature = "budget")]
+    fn into_body_room(self) -> BodyRoom {
+        BodyRoom {
+            _reservation: self.0.and_then(super::budget::Reserving::into_held),
+        }
+    }
+
+    #[cfg(not(feature = "budget"))]
+    fn into_body_room(self) -> BodyRoom {
+        BodyRoom::default()
+    }
+}
+
+/// Reserves room for a body about to be read whole: its declared length,
+/// or `limit` if it declares none (or more).
+#[cfg(feature = "budget")]
+fn reserve(pipeline: &Pipeline, headers: &http::HeaderMap, limit: usize) -> Room {
+    let Some(budget) = pipeline.body_budget.as_ref() else {
+        return Room::default();
+    };
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|length| *length <= limit);
+    Room(Some(budget.reserve(declared.unwrap_or(limit))))
+}
+
+#[cfg(not(feature = "budget"))]
+fn reserve(_: &Pipeline, _: &http::HeaderMap, _: usize) -> Room {
+    Room::default()
+}
+
+/// Ready once the room is held; an error if none came within the wait.
+#[cfg(feature = "budget")]
+fn poll_room(room: &mut Room, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    match &mut room.0 {
+        Some(reserving) => reserving.poll_held(cx).map_err(Into::into),
+        None => Poll::Ready(Ok(())),
+    }
+}
+
+#[cfg(not(feature = "budget"))]
+fn poll_room(_: &mut Room, _: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+    Poll::Ready(Ok(()))
+}
+
 pin_project! {
     /// The future of [`Preflight`](super::Preflight): reads the body if a
     /// judge needs it, waits for the judges that decide last, then either
@@ -123,12 +177,14 @@ pin_project! {
             // Bytes after which the judges look, if the rest of the body
             // can be forwarded unread.
             head: Option<usize>,
+            room: Room,
             ticket: Option<Ticket>,
             inner: Option<S>,
             pipeline: Arc<Pipeline>,
         },
         Deciding {
             decision: Decision,
+            room: Room,
             request: Option<Request<B>>,
             inner: Option<S>,
             pipeline: Arc<Pipeline>,
@@ -151,7 +207,7 @@ where
     pub(super) fn start(pipeline: &Arc<Pipeline>, request: Request<B>, inner: &mut S) -> Self {
         let ticket = pipeline.start(crate::pipeline::Head::of(&request));
         Self {
-            state: advance(pipeline, ticket, request, inner),
+            state: advance(pipeline, ticket, request, inner, Room::default()),
         }
     }
 }
@@ -162,6 +218,7 @@ fn advance<S, B>(
     ticket: Ticket,
     request: Request<B>,
     inner: &mut S,
+    room: Room,
 ) -> State<S, B>
 where
     S: Service<Request<B>> + Clone,
@@ -173,6 +230,7 @@ where
         Next::Decide => {
             return State::Deciding {
                 decision: Box::pin(Arc::clone(pipeline).decide(ticket)),
+                room,
                 request: Some(request),
                 inner: Some(take_ready(inner)),
                 pipeline: Arc::clone(pipeline),
@@ -184,20 +242,30 @@ where
                     answer: Some(answer),
                     reject_with_error: pipeline.reject_with_error,
                 },
-                Settled::Send(sent) => State::Calling {
-                    future: inner.call(request),
-                    sent,
-                },
+                Settled::Send(sent) => {
+                    let mut request = request;
+                    request.body_mut().hold(room.into_body_room());
+                    State::Calling {
+                        future: inner.call(request),
+                        sent,
+                    }
+                }
             }
         }
     };
     let (parts, body) = request.into_parts();
+    // A body streamed on after its head holds no room; one read whole does.
+    let room = match head {
+        Some(_) => Room::default(),
+        None => reserve(pipeline, &parts.headers, limit),
+    };
     State::Reading {
         body,
         parts: Some(parts),
         buffer: Buffer::default(),
         limit,
         head,
+        room,
         ticket: Some(ticket),
         inner: Some(take_ready(inner)),
         pipeline: Arc::clone(pipeline),
@@ -237,7 +305,13 @@ where
         return Err(POLLED_AFTER_COMPLETION.into());
     };
     let request = Request::from_parts(parts, rest);
-    Ok(Some(advance(pipeline, ticket, request, inner)))
+    Ok(Some(advance(
+        pipeline,
+        ticket,
+        request,
+        inner,
+        Room::default(),
+    )))
 }
 
 const POLLED_AFTER_COMPLETION: &str = "ResponseFuture polled after completion";
@@ -280,6 +354,7 @@ where
                 }
                 StateProj::Deciding {
                     decision,
+                    room,
                     request,
                     inner,
                     pipeline,
@@ -288,7 +363,7 @@ where
                     let (Some(request), Some(inner)) = (request.take(), inner.as_mut()) else {
                         return Poll::Ready(Err(POLLED_AFTER_COMPLETION.into()));
                     };
-                    advance(pipeline, ticket, request, inner)
+                    advance(pipeline, ticket, request, inner, mem::take(room))
                 }
                 StateProj::Reading {
                     mut body,
@@ -296,48 +371,57 @@ where
                     buffer,
                     limit,
                     head,
+                    room,
                     ticket,
                     inner,
                     pipeline,
-                } => match ready!(body.as_mut().poll_frame(cx)) {
-                    Some(Ok(frame)) => {
-                        if let Ok(mut data) = frame.into_data() {
-                            let len = data.remaining();
-                            // A head is read into no more room than it needs.
-                            buffer.push(data.copy_to_bytes(len), head.unwrap_or(*limit));
-                        }
-                        if head.is_some_and(|head| buffer.len() >= head) {
-                            *head = None;
-                            let next = judge_head(body, parts, buffer, ticket, inner, pipeline)?;
-                            if let Some(next) = next {
-                                this.state.set(next);
+                } => {
+                    ready!(poll_room(room, cx))?;
+                    match ready!(body.as_mut().poll_frame(cx)) {
+                        Some(Ok(frame)) => {
+                            if let Ok(mut data) = frame.into_data() {
+                                let len = data.remaining();
+                                // A head is read into no more room than it needs.
+                                buffer.push(data.copy_to_bytes(len), head.unwrap_or(*limit));
+                            }
+                            if head.is_some_and(|head| buffer.len() >= head) {
+                                *head = None;
+                                let next =
+                                    judge_head(body, parts, buffer, ticket, inner, pipeline)?;
+                                if let Some(next) = next {
+                                    this.state.set(next);
+                                    continue;
+                                }
+                                // Read on, whole: from now on the body holds room.
+                                if let Some(parts) = parts.as_ref() {
+                                    *room = reserve(pipeline, &parts.headers, *limit);
+                                }
+                            }
+                            if buffer.len() <= *limit {
                                 continue;
                             }
+                            // Stop reading: nothing this long is legal, and what
+                            // was read cannot be put back (even in report-only mode).
+                            let ticket = ticket.take().ok_or(POLLED_AFTER_COMPLETION)?;
+                            State::Answered {
+                                answer: Some(pipeline.too_large(&ticket)),
+                                reject_with_error: pipeline.reject_with_error,
+                            }
                         }
-                        if buffer.len() <= *limit {
-                            continue;
-                        }
-                        // Stop reading: nothing this long is legal, and what
-                        // was read cannot be put back (even in report-only mode).
-                        let ticket = ticket.take().ok_or(POLLED_AFTER_COMPLETION)?;
-                        State::Answered {
-                            answer: Some(pipeline.too_large(&ticket)),
-                            reject_with_error: pipeline.reject_with_error,
+                        Some(Err(error)) => return Poll::Ready(Err(error.into())),
+                        None => {
+                            let bytes = mem::take(buffer).into_bytes();
+                            let (Some(parts), Some(mut ticket), Some(inner)) =
+                                (parts.take(), ticket.take(), inner.as_mut())
+                            else {
+                                return Poll::Ready(Err(POLLED_AFTER_COMPLETION.into()));
+                            };
+                            pipeline.read(&mut ticket, &parts.headers, &bytes);
+                            let request = Request::from_parts(parts, B::from_read(bytes));
+                            advance(pipeline, ticket, request, inner, mem::take(room))
                         }
                     }
-                    Some(Err(error)) => return Poll::Ready(Err(error.into())),
-                    None => {
-                        let bytes = mem::take(buffer).into_bytes();
-                        let (Some(parts), Some(mut ticket), Some(inner)) =
-                            (parts.take(), ticket.take(), inner.as_mut())
-                        else {
-                            return Poll::Ready(Err(POLLED_AFTER_COMPLETION.into()));
-                        };
-                        pipeline.read(&mut ticket, &parts.headers, &bytes);
-                        let request = Request::from_parts(parts, B::from_read(bytes));
-                        advance(pipeline, ticket, request, inner)
-                    }
-                },
+                }
             };
             this.state.set(next);
         }

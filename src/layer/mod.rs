@@ -4,6 +4,8 @@
 //! in `body.rs`.
 
 mod body;
+#[cfg(feature = "budget")]
+mod budget;
 mod future;
 mod request_body;
 mod service;
@@ -14,8 +16,10 @@ use http::Request;
 use tower_layer::Layer;
 
 pub use self::body::ResponseBody;
+#[cfg(feature = "budget")]
+pub use self::budget::{BodyBudget, BodyBudgetExhausted};
 pub use self::future::ResponseFuture;
-pub use self::request_body::{ForwardBody, RequestBody};
+pub use self::request_body::{BodyRoom, ForwardBody, RequestBody};
 pub use self::service::Preflight;
 use crate::catalogue::Entry;
 use crate::error::FaceApiError;
@@ -264,6 +268,16 @@ impl PreflightLayer {
     #[must_use]
     pub fn pacing(self, pacing: crate::pace::Pacing) -> Self {
         self.update(|pipeline| pipeline.pacing = Some(pacing))
+    }
+
+    /// Bounds the bytes of bodies held whole while they are judged, across
+    /// every request of this layer (feature `budget`): see [`BodyBudget`].
+    /// Without one, each request holds at most the largest legal body.
+    #[cfg(feature = "budget")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "budget")))]
+    #[must_use]
+    pub fn body_budget(self, budget: BodyBudget) -> Self {
+        self.update(|pipeline| pipeline.body_budget = Some(budget))
     }
 
     /// The counters of this layer and every service made from it: the local

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -60,6 +60,25 @@ pub struct RequestBody<B> {
     /// the layer began to read can still be moved into the forwarded
     /// request, whatever its type.
     rest: Option<Pin<Box<B>>>,
+    /// The budget's room for `read`, given back once the body has been
+    /// read to its end (or dropped).
+    room: Option<BodyRoom>,
+}
+
+/// The room a body read whole holds in a
+/// [`BodyBudget`](crate::BodyBudget) (feature `budget`), handed to the
+/// forwarded body by [`ForwardBody::hold`]: the bytes stay counted until
+/// they have been sent.
+#[derive(Default)]
+pub struct BodyRoom {
+    #[cfg(feature = "budget")]
+    pub(crate) _reservation: Option<super::budget::Reservation>,
+}
+
+impl fmt::Debug for BodyRoom {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BodyRoom")
+    }
 }
 
 impl<B> RequestBody<B> {
@@ -68,6 +87,7 @@ impl<B> RequestBody<B> {
         Self {
             read: None,
             rest: Some(Box::pin(body)),
+            room: None,
         }
     }
 
@@ -104,6 +124,13 @@ pub trait ForwardBody: Body + Sized {
     fn resume(self: Pin<&mut Self>, read: Bytes) -> Result<Self, Bytes> {
         Err(read)
     }
+
+    /// Keeps `room` until the body has been read to its end or dropped.
+    /// Bodies built from bytes drop it at once: their bytes are counted
+    /// until the request is sent.
+    fn hold(&mut self, room: BodyRoom) {
+        drop(room);
+    }
 }
 
 impl<T: Body + From<Bytes>> ForwardBody for T {
@@ -121,6 +148,7 @@ where
         Self {
             read: (!bytes.is_empty()).then_some(bytes),
             rest: None,
+            room: None,
         }
     }
 
@@ -136,7 +164,12 @@ where
         Ok(Self {
             read: (!read.is_empty()).then_some(read),
             rest: this.rest.take(),
+            room: this.room.take(),
         })
+    }
+
+    fn hold(&mut self, room: BodyRoom) {
+        self.room = Some(room);
     }
 }
 
@@ -156,17 +189,23 @@ where
         if let Some(read) = this.read.take() {
             return Poll::Ready(Some(Ok(Frame::data(read))));
         }
-        match &mut this.rest {
-            Some(rest) => rest
-                .as_mut()
-                .poll_frame(cx)
-                .map(|frame| frame.map(|frame| frame.map(|frame| frame.map_data(Into::into)))),
-            None => Poll::Ready(None),
+        let frame = match &mut this.rest {
+            Some(rest) => ready!(rest.as_mut().poll_frame(cx)),
+            None => None,
+        };
+        if frame.is_none() {
+            this.room = None;
         }
+        Poll::Ready(frame.map(|frame| frame.map(|frame| frame.map_data(Into::into))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.read.is_none() && self.rest.as_ref().is_none_or(|rest| rest.is_end_stream())
+        // Not while room is held: the room goes back when the sender polls
+        // past the end, once it has sent (or buffered all but a little of)
+        // the bytes — not when it has merely taken them.
+        self.read.is_none()
+            && self.room.is_none()
+            && self.rest.as_ref().is_none_or(|rest| rest.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {

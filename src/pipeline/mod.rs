@@ -65,6 +65,9 @@ pub(crate) struct Pipeline {
     pub(crate) pacing: Option<crate::pace::Pacing>,
     /// The resources' keys, made once each.
     resources: Arc<ResourceKeys>,
+    /// The room for bodies read whole, shared by every request.
+    #[cfg(feature = "budget")]
+    pub(crate) body_budget: Option<crate::layer::BodyBudget>,
 }
 
 impl fmt::Debug for Pipeline {

@@ -150,6 +150,11 @@ pub(super) fn render(observed: &Observed) -> String {
             &proxy.client_errors,
         ),
         (
+            "face_preflight_proxy_busy_total",
+            "Requests that found no room in the body budget in time (503).",
+            &proxy.busy,
+        ),
+        (
             "face_preflight_proxy_upstream_errors_total",
             "Requests the upstream could not be reached for (502).",
             &proxy.upstream_errors,

@@ -92,6 +92,13 @@ pub struct ProxyConfig {
     /// One INFO line per request (method, operation, path cut to 256
     /// bytes, status). Off: requests are logged at DEBUG, without paths.
     pub access_log: bool,
+    /// The bytes of request bodies held whole at once while they are
+    /// judged (JSON, forms, images without `Content-Length`): see
+    /// [`BodyBudget`](crate::BodyBudget). A request that finds no room
+    /// within `body_budget_wait` is answered 503 `ProxyBusy`.
+    pub body_budget: usize,
+    /// The longest a request waits for room in the body budget.
+    pub body_budget_wait: Duration,
 }
 
 impl ProxyConfig {
@@ -153,6 +160,8 @@ impl ProxyConfig {
             max_connections: 1024,
             public_url: None,
             access_log: false,
+            body_budget: 256 * 1024 * 1024,
+            body_budget_wait: Duration::from_secs(10),
         }
     }
 }
@@ -200,6 +209,8 @@ struct ProxyCounters {
     requests: AtomicU64,
     /// Requests whose body the client broke (bad chunking, cut short).
     client_errors: AtomicU64,
+    /// Requests answered 503 for want of room in the body budget.
+    busy: AtomicU64,
     upstream_errors: AtomicU64,
     upstream_timeouts: AtomicU64,
     /// The last forwarded request's fate: whether the upstream answered.
@@ -385,6 +396,7 @@ impl Proxy {
         }
         let (pace_stats, facts_stats) = (pace.stats(), facts.stats());
         let mut preflight = PreflightLayer::new()
+            .body_budget(crate::BodyBudget::new(config.body_budget).wait(config.body_budget_wait))
             .report_only(config.report_only)
             .facts(facts)
             .pacing(pace);
@@ -688,6 +700,20 @@ where
                 rewrite_locations(&mut parts.headers, &config.upstream, public);
             }
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+        }
+        Err(error) if error.is::<crate::BodyBudgetExhausted>() => {
+            observed.proxy.busy.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%method, ?operation, "no room in the body budget");
+            let mut response = own_answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ProxyBusy",
+                "face-preflight-proxy: too many request bodies are being judged; retry shortly.",
+            );
+            response.headers_mut().insert(
+                http::header::RETRY_AFTER,
+                http::HeaderValue::from_static("1"),
+            );
+            response
         }
         Err(error) if is_client_body_error(&*error) => {
             observed.proxy.client_errors.fetch_add(1, Ordering::Relaxed);

@@ -71,7 +71,7 @@ impl tower::Service<Request<RequestBody<Fed>>> for Inner {
 
 struct Upload {
     feed: mpsc::UnboundedSender<Bytes>,
-    response: oneshot::Receiver<(u16, Bytes)>,
+    response: oneshot::Receiver<Result<(u16, Bytes), face_preflight::BodyBudgetExhausted>>,
     calls: Arc<AtomicUsize>,
     called: mpsc::UnboundedReceiver<()>,
     received: mpsc::UnboundedReceiver<(Request<()>, Bytes)>,
@@ -79,6 +79,11 @@ struct Upload {
 
 /// Starts an upload of `length` declared bytes to `path` through the layer.
 fn start_upload(path: &str, length: usize) -> Upload {
+    start_upload_with(&PreflightLayer::new(), path, Some(length))
+}
+
+/// Starts an upload to `path` through `layer`, declaring `length` if given.
+fn start_upload_with(layer: &PreflightLayer, path: &str, length: Option<usize>) -> Upload {
     let (feed, fed) = mpsc::unbounded_channel();
     let (called_tx, called) = mpsc::unbounded_channel();
     let (received_tx, received) = mpsc::unbounded_channel();
@@ -88,18 +93,27 @@ fn start_upload(path: &str, length: usize) -> Upload {
         called: called_tx,
         received: received_tx,
     };
-    let service = PreflightLayer::new().layer(inner);
-    let request = Request::post(format!("https://example.cognitiveservices.azure.com{path}"))
-        .header("content-type", "application/octet-stream")
-        .header("content-length", length.to_string())
-        .body(RequestBody::new(Fed(fed)))
-        .unwrap();
+    let service = layer.layer(inner);
+    let mut request = Request::post(format!("https://example.cognitiveservices.azure.com{path}"))
+        .header("content-type", "application/octet-stream");
+    if let Some(length) = length {
+        request = request.header("content-length", length.to_string());
+    }
+    let request = request.body(RequestBody::new(Fed(fed))).unwrap();
     let (answer, response) = oneshot::channel();
     tokio::spawn(async move {
-        let response = service.oneshot(request).await.unwrap();
-        let status = response.status().as_u16();
-        let body = response.into_body().collect().await.unwrap().to_bytes();
-        let _ = answer.send((status, body));
+        let result = match service.oneshot(request).await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body = response.into_body().collect().await.unwrap().to_bytes();
+                Ok((status, body))
+            }
+            Err(error) => Err(error
+                .downcast::<face_preflight::BodyBudgetExhausted>()
+                .map(|exhausted| *exhausted)
+                .expect("no other error")),
+        };
+        let _ = answer.send(result);
     });
     Upload {
         feed,
@@ -140,7 +154,7 @@ async fn an_image_with_a_declared_length_is_sent_on_after_its_first_64_kib() {
     assert!(received == image[..], "the forwarded bytes differ");
     assert_eq!(head.uri().path(), "/face/v1.2/detect");
     assert_eq!(head.headers()["content-length"], image.len().to_string());
-    let (status, body) = upload.response.await.unwrap();
+    let (status, body) = upload.response.await.unwrap().unwrap();
     assert_eq!((status, &body[..]), (200, &b"[]"[..]));
 }
 
@@ -154,6 +168,7 @@ async fn an_unsupported_image_is_answered_on_its_first_64_kib() {
     let (status, body) = tokio::time::timeout(WAIT, upload.response)
         .await
         .expect("answered on the first 64 KiB")
+        .unwrap()
         .unwrap();
     assert_response(status, &body, &catalogue::IMAGE_FORMAT_UNSUPPORTED);
     assert_eq!(upload.calls.load(Ordering::SeqCst), 0);
@@ -189,6 +204,7 @@ async fn a_target_face_whose_answer_lies_past_the_head_is_judged_on_the_whole_im
     let (status, body) = tokio::time::timeout(WAIT, outside.response)
         .await
         .unwrap()
+        .unwrap()
         .unwrap();
     assert_response(status, &body, &catalogue::TARGET_FACE_OUT_OF_RANGE);
     assert_eq!(outside.calls.load(Ordering::SeqCst), 0);
@@ -201,7 +217,7 @@ async fn a_target_face_whose_answer_lies_past_the_head_is_judged_on_the_whole_im
         .unwrap()
         .unwrap();
     assert!(received == image[..], "the forwarded bytes differ");
-    let (status, _) = inside.response.await.unwrap();
+    let (status, _) = inside.response.await.unwrap().unwrap();
     assert_eq!(status, 200);
 }
 
@@ -215,7 +231,70 @@ async fn a_png_target_face_is_judged_on_the_first_64_kib() {
     let (status, body) = tokio::time::timeout(WAIT, upload.response)
         .await
         .expect("answered on the first 64 KiB")
+        .unwrap()
         .unwrap();
     assert_response(status, &body, &catalogue::TARGET_FACE_OUT_OF_RANGE);
     assert_eq!(upload.calls.load(Ordering::SeqCst), 0);
+}
+
+/// One budget of 1 MiB: every image upload without a `Content-Length`
+/// reserves the largest legal body, so the whole budget.
+#[cfg(feature = "budget")]
+fn one_at_a_time(wait: Duration) -> PreflightLayer {
+    PreflightLayer::new().body_budget(face_preflight::BodyBudget::new(1024 * 1024).wait(wait))
+}
+
+#[cfg(feature = "budget")]
+#[tokio::test(start_paused = true)]
+async fn a_body_read_whole_waits_for_room_in_the_budget_then_gets_it() {
+    let layer = one_at_a_time(Duration::from_secs(30));
+    let image = jpeg_at_least(200 * 1024);
+    let path = "/face/v1.2/detect";
+    let mut first = start_upload_with(&layer, path, None);
+    feed(&first, &image[..1000]);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let mut second = start_upload_with(&layer, path, None);
+    feed(&second, &image);
+    drop(second.feed);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    // The second waits for the room the first holds, its body unread.
+    assert!(second.response.try_recv().is_err());
+    assert_eq!(second.calls.load(Ordering::SeqCst), 0);
+
+    feed(&first, &image[1000..]);
+    drop(first.feed);
+    for received in [&mut first.received, &mut second.received] {
+        let (_, received) = received.recv().await.unwrap();
+        assert!(received == image[..], "the forwarded bytes differ");
+    }
+    assert_eq!(first.response.await.unwrap().unwrap().0, 200);
+    assert_eq!(second.response.await.unwrap().unwrap().0, 200);
+}
+
+#[cfg(feature = "budget")]
+#[tokio::test(start_paused = true)]
+async fn a_body_that_finds_no_room_in_time_fails_with_body_budget_exhausted() {
+    let layer = one_at_a_time(Duration::from_secs(2));
+    let image = jpeg_at_least(200 * 1024);
+    let path = "/face/v1.2/detect";
+    let first = start_upload_with(&layer, path, None);
+    feed(&first, &image[..1000]);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let second = start_upload_with(&layer, path, None);
+    feed(&second, &image);
+    drop(second.feed);
+    let started = tokio::time::Instant::now();
+    let error = second.response.await.unwrap().unwrap_err();
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+    assert_eq!(
+        error.to_string(),
+        "no room for the request body in the body budget within 2s"
+    );
+    assert_eq!(second.calls.load(Ordering::SeqCst), 0);
+    // A streamed image (declared length) needs no room: it passes meanwhile.
+    let third = start_upload_with(&layer, path, Some(image.len()));
+    feed(&third, &image);
+    drop(third.feed);
+    assert_eq!(third.response.await.unwrap().unwrap().0, 200);
+    drop(first);
 }
