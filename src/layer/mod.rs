@@ -61,11 +61,14 @@ use crate::report::{Stats, Verdict};
 /// # Request and response types
 ///
 /// The layer wraps any `Service<http::Request<B>>` whose request body `B`
-/// can be rebuilt from [`Bytes`](bytes::Bytes) (`Full<Bytes>`, `reqwest::Body`, …): a
-/// checked body is read into one `Bytes` (never more than the largest legal
-/// body, [`MAX_IMAGE_BYTES`](crate::MAX_IMAGE_BYTES)) and forwarded as
-/// `B::from(bytes)`, without a copy. Requests with nothing to check (unknown
-/// paths, GET, DELETE) are forwarded with their original body, unread.
+/// is a [`ForwardBody`]: one that can be rebuilt from [`Bytes`](bytes::Bytes)
+/// (`Full<Bytes>`, `reqwest::Body`, …), or a [`RequestBody`] around any
+/// other. A checked body is read into one `Bytes` (never more than the
+/// largest legal body, [`MAX_IMAGE_BYTES`](crate::MAX_IMAGE_BYTES)) and
+/// forwarded as `B::from(bytes)`, without a copy; a [`RequestBody`] image
+/// with a declared `Content-Length` is judged on its first 64 KiB and the
+/// rest streamed on. Requests with nothing to check (unknown paths, GET,
+/// DELETE) are forwarded with their original body, unread.
 ///
 /// Responses are `http::Response<ResponseBody<ResBody>>`: the inner service's
 /// body, or the JSON of a rejection. That lets it wrap a hyper-util client,
