@@ -75,6 +75,20 @@ pub struct BodyRoom {
     pub(crate) _reservation: Option<super::budget::Reservation>,
 }
 
+impl BodyRoom {
+    /// Whether it holds no room at all.
+    fn is_empty(&self) -> bool {
+        #[cfg(feature = "budget")]
+        {
+            self._reservation.is_none()
+        }
+        #[cfg(not(feature = "budget"))]
+        {
+            true
+        }
+    }
+}
+
 impl fmt::Debug for BodyRoom {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("BodyRoom")
@@ -169,7 +183,11 @@ where
     }
 
     fn hold(&mut self, room: BodyRoom) {
-        self.room = Some(room);
+        // An empty room must not keep an ended body open: hyper would then
+        // send `Content-Length: 0` on a GET.
+        if !room.is_empty() {
+            self.room = Some(room);
+        }
     }
 }
 
