@@ -142,9 +142,7 @@ pub trait ForwardBody: Body + Sized {
     /// Keeps `room` until the body has been read to its end or dropped.
     /// Bodies built from bytes drop it at once: their bytes are counted
     /// until the request is sent.
-    fn hold(&mut self, room: BodyRoom) {
-        drop(room);
-    }
+    fn hold(&mut self, _room: BodyRoom) {}
 }
 
 impl<T: Body + From<Bytes>> ForwardBody for T {
