@@ -114,10 +114,8 @@ fn reserve(pipeline: &Pipeline, headers: &http::HeaderMap, limit: usize) -> Room
     let Some(budget) = pipeline.body_budget.as_ref() else {
         return Room::default();
     };
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse::<usize>().ok())
+    let declared = crate::rules::declared_length(headers)
+        .and_then(|length| usize::try_from(length).ok())
         .filter(|length| *length <= limit);
     Room(Some(budget.reserve(declared.unwrap_or(limit))))
 }

@@ -336,7 +336,7 @@ fn check_query(
 
 /// The `Content-Length` of a request. Hyper and every HTTP/1.1 peer refuse
 /// a body that does not match it, so it is the length the service reads.
-fn declared_length(headers: &HeaderMap) -> Option<u64> {
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
     headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
