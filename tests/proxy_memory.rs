@@ -21,7 +21,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
 const UPLOADS: usize = 300;
 const IMAGE_BYTES: u64 = 6_000_000;
@@ -36,7 +36,11 @@ const STAND_IN_BUFFER: usize = 8 * 1024;
 /// An upstream that reads each body frame by frame, counts its bytes and
 /// answers 200 `[]`.
 async fn draining_upstream(received: Arc<AtomicU64>) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // The proxy may open a connection per upload at once: an accept queue
+    // longer than the standard library's 128.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(1024).unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -101,13 +105,16 @@ impl Body for Upload {
     }
 }
 
-async fn upload(proxy: SocketAddr, frame: Bytes, declared: bool) -> u16 {
-    let stream = TcpStream::connect(proxy).await.unwrap();
+/// The status of one upload, or what went wrong on the way.
+async fn upload(proxy: SocketAddr, frame: Bytes, declared: bool) -> Result<u16, String> {
+    let stream = TcpStream::connect(proxy)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
     let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
         .max_buf_size(STAND_IN_BUFFER)
         .handshake(TokioIo::new(stream))
         .await
-        .unwrap();
+        .map_err(|e| format!("handshake: {e}"))?;
     tokio::spawn(connection);
     let mut request = hyper::Request::post("/face/v1.2/detect")
         .header("host", "127.0.0.1")
@@ -123,10 +130,47 @@ async fn upload(proxy: SocketAddr, frame: Bytes, declared: bool) -> u16 {
             declared,
         })
         .unwrap();
-    let response = sender.send_request(request).await.unwrap();
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("send: {e:?}"))?;
     let status = response.status().as_u16();
-    response.into_body().collect().await.unwrap();
-    status
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("answer body: {e}"))?
+        .to_bytes();
+    if status != 200 {
+        return Err(format!("{status} {}", String::from_utf8_lossy(&body)));
+    }
+    Ok(status)
+}
+
+/// The proxy's own counters, for a failure's message.
+async fn proxy_counters(proxy: SocketAddr) -> String {
+    let Ok(stream) = TcpStream::connect(proxy).await else {
+        return String::from("(proxy unreachable)");
+    };
+    let Ok((mut sender, connection)) =
+        hyper::client::conn::http1::handshake::<_, Full<Bytes>>(TokioIo::new(stream)).await
+    else {
+        return String::from("(no handshake)");
+    };
+    tokio::spawn(connection);
+    let request = hyper::Request::get("/metrics")
+        .header("host", "127.0.0.1")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let Ok(response) = sender.send_request(request).await else {
+        return String::from("(no answer)");
+    };
+    let text = response.into_body().collect().await.map(|b| b.to_bytes());
+    String::from_utf8_lossy(&text.unwrap_or_default())
+        .lines()
+        .filter(|line| line.starts_with("face_preflight_proxy_"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Peak heap, in bytes, of `UPLOADS` concurrent uploads through `proxy`.
@@ -139,10 +183,20 @@ async fn peak_of_uploads(proxy: SocketAddr, received: &AtomicU64, declared: bool
     let uploads: Vec<_> = (0..UPLOADS)
         .map(|_| tokio::spawn(upload(proxy, frame.clone(), declared)))
         .collect();
+    let mut failures = Vec::new();
     for upload in uploads {
-        assert_eq!(upload.await.unwrap(), 200);
+        if let Err(failure) = upload.await.unwrap() {
+            failures.push(failure);
+        }
     }
     let peak = counting::peak_since(start);
+    assert!(
+        failures.is_empty(),
+        "{} of {UPLOADS} uploads failed (declared: {declared}); first: {:?}\nproxy:\n{}",
+        failures.len(),
+        failures.first(),
+        proxy_counters(proxy).await
+    );
     assert_eq!(
         received.load(Ordering::Relaxed),
         UPLOADS as u64 * IMAGE_BYTES
@@ -154,6 +208,11 @@ async fn peak_of_uploads(proxy: SocketAddr, received: &AtomicU64, declared: bool
 /// whole process.
 #[test]
 fn three_hundred_concurrent_image_uploads_stay_within_their_bounds() {
+    // The proxy's warnings (busy, upstream failures) explain a failure.
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_test_writer()
+        .try_init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
         .enable_all()

@@ -361,6 +361,24 @@ fn plain(status: StatusCode, text: &'static str) -> Response<ProxyResponseBody> 
 /// a 6 MB upload moving in large reads.
 const CONNECTION_BUFFER: usize = 64 * 1024;
 
+/// A listening socket whose accept queue holds `backlog` connections.
+///
+/// The standard library listens with a queue of 128: a burst of more
+/// clients than that (300 SDK workers starting at once) overflows it, and
+/// the kernel drops the overflow's handshakes; clients that already sent a
+/// request on them see it reset. The kernel caps `backlog` at `somaxconn`.
+fn listen(address: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    // A restarted proxy can bind again while the old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(backlog)
+}
+
 /// A running proxy.
 pub struct Proxy {
     listener: TcpListener,
@@ -368,10 +386,12 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Binds the listening socket.
+    /// Binds the listening socket, with a queue of not yet accepted
+    /// connections as long as `max_connections`.
     pub async fn bind(address: SocketAddr, config: ProxyConfig) -> std::io::Result<Self> {
+        let backlog = u32::try_from(config.max_connections).unwrap_or(u32::MAX);
         Ok(Self {
-            listener: TcpListener::bind(address).await?,
+            listener: listen(address, backlog)?,
             config,
         })
     }
