@@ -9,7 +9,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Parser, ValueEnum};
 use face_preflight::catalogue;
 use face_preflight::pace::{Rate, Tier, TIER_MARGIN_PERCENT};
-use face_preflight::proxy::{Proxy, ProxyConfig};
+use face_preflight::proxy::{ListenTls, Proxy, ProxyConfig};
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -23,7 +23,7 @@ use tracing_subscriber::util::SubscriberInitExt;
     version,
     about,
     long_about,
-    after_help = "Example:\n  face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0\n\nthen use http://127.0.0.1:8080 as the SDK's endpoint. /livez, /readyz and /metrics are served too."
+    after_help = "Example:\n  face-preflight-proxy --upstream https://myresource.cognitiveservices.azure.com --tier s0\n\nthen use http://127.0.0.1:8080 (https:// with --tls-cert) as the SDK's endpoint. /livez, /readyz and /metrics are served too."
 )]
 // Every `env` argument hides its value in `--help`: the environment may
 // hold secrets (a Redis URL with its password).
@@ -108,6 +108,37 @@ struct Args {
         value_name = "URL"
     )]
     redis: Option<String>,
+
+    /// PEM certificates of the private CA a rediss:// server's certificate
+    /// chains to; by default the system's roots (or SSL_CERT_FILE's).
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_REDIS_CA_CERT",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
+    redis_ca_cert: Option<std::path::PathBuf>,
+
+    /// Serve HTTPS with this certificate chain (PEM; needs --tls-key): SDKs
+    /// send Entra ID bearer tokens only to https:// endpoints.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_TLS_CERT",
+        hide_env_values = true,
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(
+        long,
+        env = "FACE_PREFLIGHT_TLS_KEY",
+        hide_env_values = true,
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<std::path::PathBuf>,
 
     /// How many processes share the resource (each takes this share of the
     /// rate when Redis is unavailable).
@@ -260,6 +291,14 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     runtime.block_on(run(args))
 }
 
+/// A file the configuration names, or a message and exit code 2.
+fn read_or_exit(flag: &str, path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|error| {
+        eprintln!("face-preflight-proxy: {flag} {}: {error}", path.display());
+        std::process::exit(2);
+    })
+}
+
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     tracing_subscriber::registry()
         .with(
@@ -297,6 +336,22 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
     };
     config.max_wait = Duration::from_secs(args.max_wait);
     config.redis = args.redis.clone();
+    if let Some(path) = &args.redis_ca_cert {
+        config.redis_ca = Some(read_or_exit("--redis-ca-cert", path));
+    }
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        let (cert, key) = (
+            read_or_exit("--tls-cert", cert),
+            read_or_exit("--tls-key", key),
+        );
+        match ListenTls::from_pem(&cert, &key) {
+            Ok(tls) => config.tls = Some(tls),
+            Err(error) => {
+                eprintln!("face-preflight-proxy: --tls-cert/--tls-key: {error}");
+                std::process::exit(2);
+            }
+        }
+    }
     config.fleet_size = args.fleet_size;
     config.report_only = args.report_only;
     config.access_log = args.access_log;
@@ -321,6 +376,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
         listen = %proxy.local_addr()?,
         upstream = %upstream,
         report_only = args.report_only,
+        tls = args.tls_cert.is_some(),
         "face-preflight-proxy ready"
     );
     // The first line on stdout is the address, for scripts that start it

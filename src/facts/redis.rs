@@ -142,14 +142,35 @@ fn unix_millis(time: SystemTime) -> u64 {
 
 impl RedisFacts {
     /// Facts in the Redis server at `url`; nothing is connected until used.
+    /// With the `redis-tls` feature a `rediss://` URL speaks TLS and trusts
+    /// the system's root certificates (or those `SSL_CERT_FILE` names).
     pub fn open(url: &str) -> Result<Self, redis::RedisError> {
-        Ok(Self {
-            link: Arc::new(Link::open(url)?),
+        Ok(Self::on(Link::open(url)?))
+    }
+
+    /// Facts in the Redis server at a `rediss://` URL whose certificate
+    /// chains to one in `ca` (PEM): a Redis behind a private CA.
+    ///
+    /// ```no_run
+    /// use face_preflight::facts::RedisFacts;
+    ///
+    /// let ca = std::fs::read("/etc/redis/ca.pem")?;
+    /// let facts = RedisFacts::open_with_ca("rediss://:password@redis.internal:6380", &ca)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "redis-tls")]
+    pub fn open_with_ca(url: &str, ca: &[u8]) -> Result<Self, redis::RedisError> {
+        Ok(Self::on(Link::open_with_ca(url, ca)?))
+    }
+
+    fn on(link: Link) -> Self {
+        Self {
+            link: Arc::new(link),
             prefix: "face-preflight:facts".to_owned(),
             share_collection: redis::Script::new(SHARE_COLLECTION),
             read: redis::Script::new(READ),
             pending: Arc::default(),
-        })
+        }
     }
 
     /// How long a Redis call may take (50 ms by default).

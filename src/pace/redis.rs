@@ -164,16 +164,37 @@ impl std::fmt::Debug for RedisBudget {
 
 impl RedisBudget {
     /// A budget in the Redis server at `url` (`redis://host:port/db`). No
-    /// connection is made until the first request.
+    /// connection is made until the first request. With the `redis-tls`
+    /// feature a `rediss://` URL speaks TLS and trusts the system's root
+    /// certificates (or those `SSL_CERT_FILE` names).
     pub fn open(url: &str) -> Result<Self, redis::RedisError> {
-        Ok(Self {
-            link: Link::open(url)?,
+        Ok(Self::on(Link::open(url)?))
+    }
+
+    /// A budget in the Redis server at a `rediss://` URL whose certificate
+    /// chains to one in `ca` (PEM): a Redis behind a private CA.
+    ///
+    /// ```no_run
+    /// use face_preflight::pace::RedisBudget;
+    ///
+    /// let ca = std::fs::read("/etc/redis/ca.pem")?;
+    /// let budget = RedisBudget::open_with_ca("rediss://:password@redis.internal:6380", &ca)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "redis-tls")]
+    pub fn open_with_ca(url: &str, ca: &[u8]) -> Result<Self, redis::RedisError> {
+        Ok(Self::on(Link::open_with_ca(url, ca)?))
+    }
+
+    fn on(link: Link) -> Self {
+        Self {
+            link,
             fleet_size: 1,
             prefix: "face-preflight:pace".to_owned(),
             reserve: Script::new(RESERVE),
             release: Script::new(RELEASE),
             pause: Script::new(PAUSE),
-        })
+        }
     }
 
     /// How long a Redis call may take before the local budget decides

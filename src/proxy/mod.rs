@@ -17,8 +17,10 @@
 
 mod idle;
 mod metrics;
+mod tls;
 
 pub use self::idle::{BodyDone, BodyIdle, IdleTimeout, Side};
+pub use self::tls::{ListenTls, ListenTlsError};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -66,8 +68,14 @@ pub struct ProxyConfig {
     pub rate: Option<Rate>,
     /// The longest a request waits for its slot.
     pub max_wait: Duration,
-    /// A Redis server for the fleet budget and shared facts.
+    /// A Redis server for the fleet budget and shared facts
+    /// (`redis://` or, over TLS, `rediss://`).
     pub redis: Option<String>,
+    /// PEM certificates of the private CA a `rediss://` server's certificate
+    /// chains to; `None`: the system's root certificates.
+    pub redis_ca: Option<Vec<u8>>,
+    /// Serve HTTPS with this certificate and key; `None`: plain HTTP.
+    pub tls: Option<ListenTls>,
     /// Processes sharing the resource (the local share without Redis).
     pub fleet_size: u32,
     /// Compare instead of reject.
@@ -87,7 +95,8 @@ pub struct ProxyConfig {
     /// balancer: `https://face-proxy.internal`), put in place of the
     /// upstream's in `Location` and `operation-Location` answers so that
     /// long-running operations are polled through the proxy. `None`: the
-    /// `http://` address the client sent in `Host`.
+    /// address the client sent in `Host`, with `https://` when the proxy
+    /// serves TLS and `http://` otherwise.
     pub public_url: Option<Uri>,
     /// One INFO line per request (method, operation, path cut to 256
     /// bytes, status). Off: requests are logged at DEBUG, without paths.
@@ -151,6 +160,8 @@ impl ProxyConfig {
             rate: None,
             max_wait: Duration::from_secs(30),
             redis: None,
+            redis_ca: None,
+            tls: None,
             fleet_size: 1,
             report_only: false,
             allow: Vec::new(),
@@ -411,8 +422,15 @@ impl Proxy {
         let mut pace = Pacing::new(rate).max_wait(config.max_wait);
         let mut facts = Facts::new();
         if let Some(url) = &config.redis {
-            pace = pace.redis(RedisBudget::open(url)?.fleet_size(config.fleet_size));
-            facts = facts.redis(RedisFacts::open(url)?);
+            let (budget, shared_facts) = match &config.redis_ca {
+                Some(ca) => (
+                    RedisBudget::open_with_ca(url, ca)?,
+                    RedisFacts::open_with_ca(url, ca)?,
+                ),
+                None => (RedisBudget::open(url)?, RedisFacts::open(url)?),
+            };
+            pace = pace.redis(budget.fleet_size(config.fleet_size));
+            facts = facts.redis(shared_facts);
         }
         let (pace_stats, facts_stats) = (pace.stats(), facts.stats());
         let mut preflight = PreflightLayer::new()
@@ -488,21 +506,24 @@ impl Proxy {
             let stack = stack.clone();
             let observed = observed.clone();
             let shared = Arc::clone(&shared);
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let stack = stack.clone();
-                let observed = observed.clone();
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(stack, &observed, &shared, request).await) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(config.header_read_timeout)
-                .max_buf_size(CONNECTION_BUFFER)
-                .serve_connection(TokioIo::new(stream), service);
-            let connection = graceful.watch(connection);
+            let watcher = graceful.watcher();
             tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::debug!(%peer, %error, "connection ended with an error");
+                match shared.tls.clone() {
+                    None => serve_connection(stream, stack, observed, shared, watcher).await,
+                    Some(tls) => {
+                        // A client that never finishes its handshake is
+                        // held no longer than one that never sends a head.
+                        let handshake = tls.acceptor().accept(stream);
+                        match tokio::time::timeout(shared.header_read_timeout, handshake).await {
+                            Ok(Ok(stream)) => {
+                                serve_connection(stream, stack, observed, shared, watcher).await;
+                            }
+                            Ok(Err(error)) => {
+                                tracing::debug!(%peer, %error, "TLS handshake failed");
+                            }
+                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                        }
+                    }
                 }
                 drop(permit);
             });
@@ -518,6 +539,41 @@ impl Proxy {
             }
         }
         Ok(())
+    }
+}
+
+/// Serves one client connection (plain or TLS) until it closes or the
+/// shutdown's watcher ends it gracefully.
+async fn serve_connection<I, S, B>(
+    io: I,
+    stack: S,
+    observed: Observed,
+    config: Arc<ProxyConfig>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: Service<Request<ProxyBody>, Response = Response<B>, Error = BoxError>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let header_read_timeout = config.header_read_timeout;
+    let service = hyper::service::service_fn(move |request: Request<Incoming>| {
+        let stack = stack.clone();
+        let observed = observed.clone();
+        let config = Arc::clone(&config);
+        async move { Ok::<_, Infallible>(handle(stack, &observed, &config, request).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .max_buf_size(CONNECTION_BUFFER)
+        .serve_connection(TokioIo::new(io), service);
+    if let Err(error) = watcher.watch(connection).await {
+        tracing::debug!(%error, "connection ended with an error");
     }
 }
 
@@ -578,7 +634,7 @@ where
 }
 
 /// The base a client reaches the proxy at: the configured public URL, or
-/// `http://` and the `Host` the client sent.
+/// the proxy's scheme and the `Host` the client sent.
 fn public_base(config: &ProxyConfig, headers: &HeaderMap) -> Option<String> {
     match &config.public_url {
         Some(public) => Some(public.to_string().trim_end_matches('/').to_owned()),
@@ -586,7 +642,14 @@ fn public_base(config: &ProxyConfig, headers: &HeaderMap) -> Option<String> {
             .get(header::HOST)
             .and_then(|host| host.to_str().ok())
             .filter(|host| !host.is_empty())
-            .map(|host| format!("http://{host}")),
+            .map(|host| {
+                let scheme = if config.tls.is_some() {
+                    "https"
+                } else {
+                    "http"
+                };
+                format!("{scheme}://{host}")
+            }),
     }
 }
 

@@ -3,6 +3,9 @@
 //! allocator, and `tests/pace_redis.rs` measures real time against a real
 //! Redis and must not share the cores with the rest.
 
+#[cfg(feature = "redis-tls")]
+#[path = "../common/certs.rs"]
+mod certs;
 #[path = "../common/mod.rs"]
 mod common;
 #[cfg(feature = "redis")]
@@ -29,6 +32,7 @@ mod pace_model;
 mod properties;
 mod proxy;
 mod recognition;
+mod redis_tls;
 mod report_only;
 mod shared_checks;
 mod streaming;

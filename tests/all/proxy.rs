@@ -856,3 +856,107 @@ async fn a_burst_of_clients_waits_in_the_accept_queue() {
     assert_eq!((clients.len(), queued), (300, 300));
     drop(proxy);
 }
+
+/// Issue #26: with a certificate and key the proxy serves HTTPS (SDKs send
+/// bearer tokens only to https:// endpoints); checks, forwarding and the
+/// rewritten poll address work over it, and the poll address is https://.
+#[tokio::test]
+async fn the_proxy_serves_https_with_a_certificate_and_key() {
+    let certificates = crate::certs::generate();
+    let tls = face_preflight::proxy::ListenTls::from_pem(
+        certificates.cert.as_bytes(),
+        certificates.key.as_bytes(),
+    )
+    .unwrap();
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.tls = Some(tls.clone());
+    })
+    .await;
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(certificates.ca.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let base = format!("https://127.0.0.1:{}", address.port());
+
+    let response = client
+        .get(format!("{base}/face/v1.2/persongroups?top=0"))
+        .send()
+        .await
+        .unwrap();
+    assert_response(
+        response.status().as_u16(),
+        &response.bytes().await.unwrap(),
+        &catalogue::TOP_INVALID,
+    );
+    assert!(log.lock().unwrap().is_empty());
+
+    let body = serde_json::json!({"faceIds": guids(2), "personGroupId": "staff"}).to_string();
+    let response = client
+        .post(format!("{base}/face/v1.2/identify"))
+        .header("authorization", "Bearer token-1")
+        .header("content-type", "application/json")
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let received = log.lock().unwrap().pop().unwrap();
+    assert_eq!(received.path_and_query, "/face/v1.2/identify");
+    assert_eq!(received.headers["authorization"], "Bearer token-1");
+    assert_eq!(received.body, Bytes::from(body));
+
+    // A client speaking plain HTTP to the TLS port gets no HTTP answer.
+    let answer = raw_exchange(
+        address,
+        b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(!answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+
+    // Polls of a long-running operation come back over https.
+    let upstream_address = upstream_with_locations().await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.tls = Some(tls);
+    })
+    .await;
+    let response = client
+        .post(format!(
+            "https://localhost:{}/face/v1.2/largepersongroups/staff/train",
+            address.port()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(
+        response.headers()["operation-location"],
+        format!(
+            "https://localhost:{}/face/v1.2/operations/7?x=1",
+            address.port()
+        )
+        .as_str()
+    );
+}
+
+#[test]
+fn a_certificate_or_key_that_cannot_be_served_is_refused() {
+    use face_preflight::proxy::{ListenTls, ListenTlsError};
+    let certificates = crate::certs::generate();
+    let other = crate::certs::generate();
+    let (cert, key) = (certificates.cert.as_bytes(), certificates.key.as_bytes());
+    assert!(matches!(
+        ListenTls::from_pem(key, key),
+        Err(ListenTlsError::Certificate(_))
+    ));
+    assert!(matches!(
+        ListenTls::from_pem(cert, cert),
+        Err(ListenTlsError::Key(_))
+    ));
+    assert!(matches!(
+        ListenTls::from_pem(cert, other.key.as_bytes()),
+        Err(ListenTlsError::Refused(_))
+    ));
+    assert!(ListenTls::from_pem(cert, key).is_ok());
+}
