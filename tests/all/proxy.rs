@@ -418,6 +418,36 @@ mod binary {
     }
 
     #[test]
+    fn tls_files_that_cannot_be_served_stop_it_at_start() {
+        let directory =
+            std::env::temp_dir().join(format!("face-preflight-bin-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&directory).unwrap();
+        let certificates = crate::certs::generate();
+        let (cert, key) = (directory.join("cert.pem"), directory.join("key.pem"));
+        std::fs::write(&cert, &certificates.cert).unwrap();
+        std::fs::write(&key, &certificates.key).unwrap();
+        let missing = directory.join("missing.pem");
+        for (cert, key, says) in [
+            (&key, &key, "no usable PEM certificate"),
+            (&cert, &cert, "no usable PEM private key"),
+            (&cert, &missing, "--tls-key"),
+        ] {
+            let output = Command::new(PROXY)
+                .args(["--upstream", "http://127.0.0.1:9", "--plain-http"])
+                .args(["--listen", "127.0.0.1:0", "--tls-cert"])
+                .arg(cert)
+                .arg("--tls-key")
+                .arg(key)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{stderr}");
+            assert!(stderr.contains(says), "{says}: {stderr}");
+        }
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    #[test]
     fn help_hides_secret_environment_values() {
         let output = Command::new(PROXY)
             .arg("--help")

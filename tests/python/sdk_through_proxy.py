@@ -7,20 +7,28 @@ but the per-request ID and the hop-by-hop ones, body bytes). Each invalid call
 through the proxy must raise the SDK's own HttpResponseError with the
 documented status, code and message, and the stand-in must see nothing.
 
-Usage: python sdk_through_proxy.py PATH_TO_face-preflight-proxy
+With a second argument, a directory holding a test CA and a certificate it
+signed (ca.pem, cert.pem, key.pem: `cargo run --example test_certificates`),
+the SDK also authenticates with a bearer token credential, which it sends
+only over https: to a second proxy serving TLS with that certificate.
+
+Usage: python sdk_through_proxy.py PATH_TO_face-preflight-proxy [TLS_DIRECTORY]
 """
 
 import io
 import json
+import os
 import re
+import ssl
 import subprocess
+import time
 import urllib.request
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from azure.core.credentials import AzureKeyCredential
-from azure.core.exceptions import HttpResponseError
+from azure.core.credentials import AccessToken, AzureKeyCredential
+from azure.core.exceptions import HttpResponseError, ServiceRequestError
 from azure.ai.vision.face import FaceAdministrationClient, FaceClient, FaceSessionClient
 
 GUID = "c5c24a82-6845-4031-9d5d-978df9175426"
@@ -110,6 +118,82 @@ INVALID = [
 ]
 
 
+class StaticToken:
+    """A token credential, as azure-identity's are, without an identity service."""
+
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("stand-in-token", int(time.time()) + 3600)
+
+
+def start_proxy(path, upstream, *extra):
+    proxy = subprocess.Popen(
+        [path, "--upstream", upstream, "--plain-http", "--listen", "127.0.0.1:0", *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = proxy.stdout.readline().strip()
+    assert line.startswith("listening on "), line
+    return proxy, line[len("listening on "):]
+
+
+def requests_counted(base, context=None):
+    metrics = urllib.request.urlopen(base + "/metrics", context=context).read().decode()
+    return int(re.search(r"^face_preflight_proxy_requests_total (\d+)$", metrics, re.M).group(1))
+
+
+def bearer_over_https(proxy_path, upstream, tls_directory):
+    """The SDK with a token credential, through a proxy serving TLS."""
+    results = []
+
+    def check(name, condition, detail=""):
+        results.append(bool(condition))
+        print(("ok      " if condition else "FAILED  ") + "https: " + name + ("" if condition else ": " + detail))
+
+    ca = os.path.join(tls_directory, "ca.pem")
+    token = StaticToken()
+    # Why the proxy needs TLS: the SDK will not send a token over plain http.
+    try:
+        FaceClient("http://127.0.0.1:1", token).detect_from_url(url="https://example.com/face.jpg", detection_model="detection_03", recognition_model="recognition_04", return_face_id=False)
+        check("the SDK refuses a bearer token over plain http", False, "it sent it")
+    except ServiceRequestError as error:
+        check("the SDK refuses a bearer token over plain http", "TLS" in str(error) or "https" in str(error), repr(error))
+
+    proxy, address = start_proxy(
+        proxy_path, upstream,
+        "--tls-cert", os.path.join(tls_directory, "cert.pem"),
+        "--tls-key", os.path.join(tls_directory, "key.pem"),
+    )
+    try:
+        endpoint = "https://" + address
+        face = FaceClient(endpoint, token, connection_verify=ca)
+        admin = FaceAdministrationClient(endpoint, token, connection_verify=ca)
+
+        StandIn.received.clear()
+        face.detect(jpeg(), detection_model="detection_03", recognition_model="recognition_04", return_face_id=True)
+        headers = dict(StandIn.received[-1][2]) if StandIn.received else {}
+        check("detect reaches the stand-in with the bearer token", headers.get("authorization") == "Bearer stand-in-token", repr(headers))
+
+        admin.large_person_group.begin_train("staff", polling_interval=0).result()
+        polls = [r for r in StandIn.received if "/operations/" in r[1]]
+        check("train polls through the proxy over https", len(polls) >= 1, repr(StandIn.received))
+
+        context = ssl.create_default_context(cafile=ca)
+        counted = requests_counted(endpoint, context)
+        check("nothing bypassed the TLS proxy (%d requests)" % counted, counted == len(StandIn.received), "stand-in saw %d" % len(StandIn.received))
+
+        StandIn.received.clear()
+        try:
+            admin.large_person_group.create("Staff", {"name": "Staff"})
+            check("an upper-case group ID is answered locally", False, "no error raised")
+        except HttpResponseError as error:
+            got = (error.status_code, error.error.code if error.error else None, error.error.message if error.error else None)
+            check("an upper-case group ID is answered locally", got == (400, "BadArgument", "Large person group ID is invalid.") and not StandIn.received, repr(got))
+    finally:
+        proxy.terminate()
+        proxy.wait(timeout=30)
+    return results.count(True), results.count(False)
+
+
 def comparable(request):
     method, path, headers, body = request
     return method, path, [(k, v) for k, v in headers if k not in VARYING], body
@@ -119,16 +203,10 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     upstream = "http://127.0.0.1:%d" % server.server_address[1]
-    proxy = subprocess.Popen(
-        [sys.argv[1], "--upstream", upstream, "--plain-http", "--listen", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    proxy, address = start_proxy(sys.argv[1], upstream)
     passed = failed = 0
     try:
-        line = proxy.stdout.readline().strip()
-        assert line.startswith("listening on "), line
-        through = "http://" + line[len("listening on "):]
+        through = "http://" + address
         direct_clients, proxied_clients = clients(upstream), clients(through)
 
         proxied_total = 0
@@ -151,8 +229,7 @@ def main():
 
         # Nothing went around the proxy: every request the stand-in saw from
         # the proxied clients (the training polls too) came through it.
-        metrics = urllib.request.urlopen(through + "/metrics").read().decode()
-        counted = int(re.search(r"^face_preflight_proxy_requests_total (\d+)$", metrics, re.M).group(1))
+        counted = requests_counted(through)
         if counted == proxied_total:
             print("ok      nothing bypassed the proxy (%d requests, polls included)" % counted)
             passed += 1
@@ -174,6 +251,10 @@ def main():
                 else:
                     print("FAILED  invalid: %s: got %r, stand-in saw %d" % (name, got, len(StandIn.received)))
                     failed += 1
+        if len(sys.argv) > 2:
+            more_passed, more_failed = bearer_over_https(sys.argv[1], upstream, sys.argv[2])
+            passed += more_passed
+            failed += more_failed
     finally:
         proxy.terminate()
         proxy.wait(timeout=30)
