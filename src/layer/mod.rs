@@ -222,6 +222,27 @@ impl PreflightLayer {
         })
     }
 
+    /// Sends this layer's counters (feature `metrics`) to `recorder`
+    /// instead of the process's global one: two layers in one process then
+    /// count apart, as the proxy's `/metrics` needs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use face_preflight::PreflightLayer;
+    ///
+    /// // Any `metrics::Recorder`: a Prometheus exporter's, or this one in tests.
+    /// let recorder = Arc::new(metrics_util::debugging::DebuggingRecorder::new());
+    /// let snapshotter = recorder.snapshotter();
+    /// let layer = PreflightLayer::new().metrics_recorder(recorder);
+    /// // … requests through `layer.layer(service)` are counted in `snapshotter`.
+    /// # let _ = (layer, snapshotter);
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[must_use]
+    pub fn metrics_recorder(self, recorder: Arc<dyn metrics::Recorder + Send + Sync>) -> Self {
+        self.update(|config| config.recorder = Some(recorder))
+    }
+
     /// Calls `callback` with every report-only comparison (see
     /// [`report_only`](Self::report_only)), for users who export elsewhere.
     /// It runs on the task that reads the response: keep it short.

@@ -68,6 +68,9 @@ pub(crate) struct Pipeline {
     /// The room for bodies read whole, shared by every request.
     #[cfg(feature = "budget")]
     pub(crate) body_budget: Option<crate::layer::BodyBudget>,
+    /// Where the counters go instead of the process's global recorder.
+    #[cfg(feature = "metrics")]
+    pub(crate) recorder: Option<Arc<dyn metrics::Recorder + Send + Sync>>,
 }
 
 impl fmt::Debug for Pipeline {
@@ -194,6 +197,18 @@ pub(crate) enum Settled {
 }
 
 impl Pipeline {
+    /// Runs `count` (a `metrics` macro) against this pipeline's recorder,
+    /// or the global one. A counter is a synchronous call, so a recorder
+    /// local to the thread for its length reaches the right registry even
+    /// on a multi-threaded runtime.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn count(&self, count: impl FnOnce()) {
+        match &self.recorder {
+            Some(recorder) => metrics::with_local_recorder(&**recorder, count),
+            None => count(),
+        }
+    }
+
     /// Routes the request once and lets every judge see its head.
     pub(crate) fn start(&self, head: Head<'_>) -> Ticket {
         let face_path = match self.options.path_prefix.as_deref() {
@@ -515,13 +530,15 @@ impl Pipeline {
             "Face request rejected before sending",
         );
         #[cfg(feature = "metrics")]
-        metrics::counter!(
-            "face_preflight_rejections_total",
-            "operation" => crate::report::operation_label(operation),
-            "source" => source.as_str(),
-            "code" => error.code().to_owned(),
-        )
-        .increment(1);
+        self.count(|| {
+            metrics::counter!(
+                "face_preflight_rejections_total",
+                "operation" => crate::report::operation_label(operation),
+                "source" => source.as_str(),
+                "code" => error.code().to_owned(),
+            )
+            .increment(1);
+        });
     }
 }
 

@@ -111,14 +111,16 @@ impl Comparison {
             );
         }
         #[cfg(feature = "metrics")]
-        metrics::counter!(
-            "face_preflight_verdicts_total",
-            "outcome" => verdict.outcome.as_str(),
-            "operation" => crate::report::operation_label(verdict.operation),
-            "source" => verdict.source.map_or("", |s| s.as_str()),
-            "code" => verdict.local.or(verdict.remote).map_or("", |e| crate::report::code_label(e.code())),
-        )
-        .increment(1);
+        pipeline.count(|| {
+            metrics::counter!(
+                "face_preflight_verdicts_total",
+                "outcome" => verdict.outcome.as_str(),
+                "operation" => crate::report::operation_label(verdict.operation),
+                "source" => verdict.source.map_or("", |s| s.as_str()),
+                "code" => verdict.local.or(verdict.remote).map_or("", |e| crate::report::code_label(e.code())),
+            )
+            .increment(1);
+        });
         if let Some(on_verdict) = &pipeline.on_verdict {
             on_verdict(&verdict);
         }

@@ -1,172 +1,202 @@
-//! `/metrics` in the Prometheus text format, from the layers' counters.
+//! `/metrics`: one Prometheus registry (metrics-exporter-prometheus) per
+//! proxy. The layer's counters reach it through the `metrics` facade (see
+//! [`PreflightLayer::metrics_recorder`](crate::PreflightLayer::metrics_recorder)),
+//! the proxy counts its own there too, and the pacing and facts counters,
+//! which those judges keep in their stats, are copied in as each scrape
+//! renders.
+//!
+//! The registry is the proxy's own rather than the process's global
+//! recorder: an application that runs two proxies, or a test binary, gets
+//! each one's counts apart.
 
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use metrics::{Recorder, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use super::Observed;
-use crate::report::Outcome;
 
-/// A label value with `\`, `"` and newlines escaped.
-fn escape(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// The proxy's own counters.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum ProxyCounter {
+    Requests,
+    ClientErrors,
+    Busy,
+    UpstreamErrors,
+    UpstreamTimeouts,
 }
 
-fn counter(out: &mut String, name: &str, help: &str) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} counter");
-}
+impl ProxyCounter {
+    const ALL: [ProxyCounter; 5] = [
+        ProxyCounter::Requests,
+        ProxyCounter::ClientErrors,
+        ProxyCounter::Busy,
+        ProxyCounter::UpstreamErrors,
+        ProxyCounter::UpstreamTimeouts,
+    ];
 
-pub(super) fn render(observed: &Observed) -> String {
-    let mut out = String::new();
-    let preflight = observed.preflight.snapshot();
-
-    counter(
-        &mut out,
-        "face_preflight_rejections_total",
-        "Requests answered locally with the service's documented error.",
-    );
-    for (key, count) in preflight
-        .rows
-        .iter()
-        .filter(|(key, _)| key.outcome.is_none())
-    {
-        let _ = writeln!(
-            out,
-            "face_preflight_rejections_total{{operation=\"{}\",code=\"{}\"}} {count}",
-            escape(
-                &key.operation
-                    .map_or_else(|| "unknown".into(), |op| format!("{op:?}"))
-            ),
-            escape(key.local_code.as_deref().unwrap_or_default()),
-        );
+    fn name(self) -> &'static str {
+        match self {
+            ProxyCounter::Requests => "face_preflight_proxy_requests_total",
+            ProxyCounter::ClientErrors => "face_preflight_proxy_client_errors_total",
+            ProxyCounter::Busy => "face_preflight_proxy_busy_total",
+            ProxyCounter::UpstreamErrors => "face_preflight_proxy_upstream_errors_total",
+            ProxyCounter::UpstreamTimeouts => "face_preflight_proxy_upstream_timeouts_total",
+        }
     }
 
-    counter(
-        &mut out,
+    fn help(self) -> &'static str {
+        match self {
+            ProxyCounter::Requests => {
+                "Requests received by the proxy (health and metrics excluded)."
+            }
+            ProxyCounter::ClientErrors => {
+                "Requests whose body the client broke (400 or 408, never sent on whole)."
+            }
+            ProxyCounter::Busy => "Requests that found no room in the body budget in time (503).",
+            ProxyCounter::UpstreamErrors => "Requests the upstream could not be reached for (502).",
+            ProxyCounter::UpstreamTimeouts => "Requests the upstream did not answer in time (504).",
+        }
+    }
+}
+
+/// The counters the layer sends through the facade, described once.
+const LAYER_COUNTERS: [(&str, &str); 2] = [
+    (
+        "face_preflight_rejections_total",
+        "Requests answered locally with the service's documented error, by operation, judge and code.",
+    ),
+    (
         "face_preflight_verdicts_total",
         "Report-only comparisons of the local verdict with the service's answer.",
-    );
-    for (outcome, total) in [
-        (Outcome::Agreed, preflight.agreed),
-        (Outcome::FalseRejection, preflight.false_rejections),
-        (Outcome::Missed, preflight.missed),
-        (Outcome::DifferentError, preflight.different_errors),
-    ] {
-        let _ = writeln!(
-            out,
-            "face_preflight_verdicts_total{{outcome=\"{}\"}} {total}",
-            outcome.as_str()
-        );
-    }
-    counter(
-        &mut out,
+    ),
+];
+
+/// Counters the pacing and the facts keep in their stats, copied in at
+/// each scrape.
+const MIRRORED_COUNTERS: [(&str, &str); 8] = [
+    (
         "face_preflight_disagreements_total",
-        "Report-only comparisons by outcome, operation and codes (plain agreements omitted).",
-    );
+        "Report-only disagreements by outcome, operation, local and remote code.",
+    ),
+    (
+        "face_preflight_paced_requests_total",
+        "Requests let through by the pacing budget.",
+    ),
+    (
+        "face_preflight_paced_waits_total",
+        "Requests that waited for their slot.",
+    ),
+    (
+        "face_preflight_paced_wait_milliseconds_total",
+        "Time requests waited for their slot.",
+    ),
+    (
+        "face_preflight_local_429_total",
+        "Requests answered locally with 429.",
+    ),
+    (
+        "face_preflight_remote_429_total",
+        "429 answers received from the service.",
+    ),
+    (
+        "face_preflight_redis_fallbacks_total",
+        "Pacing decisions made locally because Redis was unavailable.",
+    ),
+    (
+        "face_preflight_facts_answers_total",
+        "Requests answered locally from learned facts, by code.",
+    ),
+];
+
+/// One proxy's Prometheus registry.
+#[derive(Clone)]
+pub(super) struct Registry {
+    recorder: Arc<PrometheusRecorder>,
+    handle: PrometheusHandle,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").finish_non_exhaustive()
+    }
+}
+
+impl Registry {
+    pub(super) fn new() -> Self {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let registry = Self {
+            recorder: Arc::new(recorder),
+            handle,
+        };
+        registry.with(|| {
+            for (name, help) in LAYER_COUNTERS.iter().chain(&MIRRORED_COUNTERS) {
+                metrics::describe_counter!(*name, *help);
+            }
+            for counter in ProxyCounter::ALL {
+                metrics::describe_counter!(counter.name(), Unit::Count, counter.help());
+                // Present from the start, at zero: a scrape before the first
+                // failure still shows the series.
+                metrics::counter!(counter.name()).absolute(0);
+            }
+        });
+        registry
+    }
+
+    /// The recorder for the layer's counters.
+    pub(super) fn recorder(&self) -> Arc<dyn Recorder + Send + Sync> {
+        self.recorder.clone()
+    }
+
+    fn with(&self, record: impl FnOnce()) {
+        metrics::with_local_recorder(&*self.recorder, record);
+    }
+
+    pub(super) fn increment(&self, counter: ProxyCounter) {
+        self.with(|| metrics::counter!(counter.name()).increment(1));
+    }
+
+    /// The Prometheus text of everything, the judges' stats copied in first.
+    pub(super) fn render(&self, observed: &Observed) -> String {
+        self.with(|| mirror(observed));
+        self.handle.render()
+    }
+}
+
+/// Copies the counters the judges keep themselves into the registry.
+fn mirror(observed: &Observed) {
+    let preflight = observed.preflight.snapshot();
     for (key, count) in &preflight.rows {
         let Some(outcome) = key.outcome else { continue };
-        let _ = writeln!(
-            out,
-            "face_preflight_disagreements_total{{outcome=\"{}\",operation=\"{}\",local_code=\"{}\",remote_code=\"{}\"}} {count}",
-            outcome.as_str(),
-            escape(&key.operation.map_or_else(|| "unknown".into(), |op| format!("{op:?}"))),
-            escape(key.local_code.as_deref().unwrap_or_default()),
-            escape(key.remote_code.as_deref().unwrap_or_default()),
-        );
+        metrics::counter!(
+            "face_preflight_disagreements_total",
+            "outcome" => outcome.as_str(),
+            "operation" => crate::report::operation_label(key.operation),
+            "local_code" => key.local_code.clone().unwrap_or_default(),
+            "remote_code" => key.remote_code.clone().unwrap_or_default(),
+        )
+        .absolute(*count);
     }
 
     let pace = observed.pace.snapshot();
-    for (name, help, value) in [
-        (
-            "face_preflight_paced_requests_total",
-            "Requests let through by the pacing budget.",
-            pace.sent,
-        ),
-        (
-            "face_preflight_paced_waits_total",
-            "Requests that waited for their slot.",
-            pace.waited,
-        ),
-        (
-            "face_preflight_local_429_total",
-            "Requests answered locally with 429.",
-            pace.local_429,
-        ),
-        (
-            "face_preflight_remote_429_total",
-            "429 answers received from the service.",
-            pace.remote_429,
-        ),
-        (
-            "face_preflight_redis_fallbacks_total",
-            "Pacing decisions made locally because Redis was unavailable.",
-            pace.redis_fallbacks,
-        ),
+    let waited_ms = u64::try_from(pace.waited_total.as_millis()).unwrap_or(u64::MAX);
+    for (name, value) in [
+        ("face_preflight_paced_requests_total", pace.sent),
+        ("face_preflight_paced_waits_total", pace.waited),
+        ("face_preflight_paced_wait_milliseconds_total", waited_ms),
+        ("face_preflight_local_429_total", pace.local_429),
+        ("face_preflight_remote_429_total", pace.remote_429),
+        ("face_preflight_redis_fallbacks_total", pace.redis_fallbacks),
     ] {
-        counter(&mut out, name, help);
-        let _ = writeln!(out, "{name} {value}");
+        metrics::counter!(name).absolute(value);
     }
-    counter(
-        &mut out,
-        "face_preflight_paced_wait_seconds_total",
-        "Time requests waited for their slot.",
-    );
-    let _ = writeln!(
-        out,
-        "face_preflight_paced_wait_seconds_total {}",
-        pace.waited_total.as_secs_f64()
-    );
 
     let facts = observed.facts.snapshot();
-    counter(
-        &mut out,
-        "face_preflight_facts_answers_total",
-        "Requests answered locally from learned facts.",
-    );
-    let _ = writeln!(
-        out,
-        "face_preflight_facts_answers_total{{code=\"FaceNotFound\"}} {}",
-        facts.face_not_found
-    );
-    let _ = writeln!(
-        out,
-        "face_preflight_facts_answers_total{{code=\"RecognitionModelIncompatible\"}} {}",
-        facts.incompatible
-    );
-
-    let proxy = &observed.proxy;
-    for (name, help, value) in [
-        (
-            "face_preflight_proxy_requests_total",
-            "Requests received by the proxy (health and metrics excluded).",
-            &proxy.requests,
-        ),
-        (
-            "face_preflight_proxy_client_errors_total",
-            "Requests whose body the client broke (400, never sent on whole).",
-            &proxy.client_errors,
-        ),
-        (
-            "face_preflight_proxy_busy_total",
-            "Requests that found no room in the body budget in time (503).",
-            &proxy.busy,
-        ),
-        (
-            "face_preflight_proxy_upstream_errors_total",
-            "Requests the upstream could not be reached for (502).",
-            &proxy.upstream_errors,
-        ),
-        (
-            "face_preflight_proxy_upstream_timeouts_total",
-            "Requests the upstream did not answer in time (504).",
-            &proxy.upstream_timeouts,
-        ),
+    for (code, value) in [
+        ("FaceNotFound", facts.face_not_found),
+        ("RecognitionModelIncompatible", facts.incompatible),
     ] {
-        counter(&mut out, name, help);
-        let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        metrics::counter!("face_preflight_facts_answers_total", "code" => code).absolute(value);
     }
-    out
 }

@@ -22,10 +22,12 @@ mod tls;
 pub use self::idle::{BodyDone, BodyIdle, IdleTimeout, Side};
 pub use self::tls::{ListenTls, ListenTlsError};
 
+use self::metrics::ProxyCounter;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -214,16 +216,9 @@ impl std::fmt::Display for UpstreamUrlError {
 
 impl std::error::Error for UpstreamUrlError {}
 
-/// Counters of the proxy itself.
+/// What the proxy knows of its own state, for `/readyz`.
 #[derive(Debug, Default)]
 struct ProxyCounters {
-    requests: AtomicU64,
-    /// Requests whose body the client broke (bad chunking, cut short).
-    client_errors: AtomicU64,
-    /// Requests answered 503 for want of room in the body budget.
-    busy: AtomicU64,
-    upstream_errors: AtomicU64,
-    upstream_timeouts: AtomicU64,
     /// The last forwarded request's fate: whether the upstream answered.
     upstream_failing: AtomicBool,
     /// Shutting down: finishing what is in flight, taking nothing new.
@@ -244,13 +239,14 @@ impl ProxyCounters {
     }
 }
 
-/// Everything `/metrics` reports.
+/// Everything `/metrics` and `/readyz` report.
 #[derive(Clone, Debug)]
 struct Observed {
     preflight: Stats,
     pace: PaceStats,
     facts: FactsStats,
     proxy: Arc<ProxyCounters>,
+    registry: metrics::Registry,
 }
 
 /// Why the upstream gave no answer.
@@ -433,7 +429,9 @@ impl Proxy {
             facts = facts.redis(shared_facts);
         }
         let (pace_stats, facts_stats) = (pace.stats(), facts.stats());
+        let registry = metrics::Registry::new();
         let mut preflight = PreflightLayer::new()
+            .metrics_recorder(registry.recorder())
             .body_budget(crate::BodyBudget::new(config.body_budget).wait(config.body_budget_wait))
             .report_only(config.report_only)
             .facts(facts)
@@ -452,6 +450,7 @@ impl Proxy {
             pace: pace_stats,
             facts: facts_stats,
             proxy: Arc::default(),
+            registry,
         };
 
         let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -718,7 +717,7 @@ where
             return own(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
-                Bytes::from(metrics::render(observed)),
+                Bytes::from(observed.registry.render(observed)),
             );
         }
         _ => {}
@@ -740,7 +739,7 @@ where
         );
         return response;
     }
-    observed.proxy.requests.fetch_add(1, Ordering::Relaxed);
+    observed.registry.increment(ProxyCounter::Requests);
     // Logs name the operation, not the path: paths hold IDs, and a client
     // chooses their length. The access log (opt-in) adds the path, capped.
     let method = request.method().clone();
@@ -785,7 +784,7 @@ where
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
         }
         Err(error) if error.is::<crate::BodyBudgetExhausted>() => {
-            observed.proxy.busy.fetch_add(1, Ordering::Relaxed);
+            observed.registry.increment(ProxyCounter::Busy);
             tracing::warn!(%method, ?operation, "no room in the body budget");
             let mut response = own_answer(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -799,7 +798,7 @@ where
             response
         }
         Err(error) if is_client_body_error(&*error) => {
-            observed.proxy.client_errors.fetch_add(1, Ordering::Relaxed);
+            observed.registry.increment(ProxyCounter::ClientErrors);
             tracing::info!(%method, ?operation, %error, "client's request body failed");
             if causes(&*error).any(|cause| cause.is::<BodyIdle>()) {
                 own_answer(
@@ -824,10 +823,7 @@ where
                 .upstream_failing
                 .store(true, Ordering::Relaxed);
             if timed_out {
-                observed
-                    .proxy
-                    .upstream_timeouts
-                    .fetch_add(1, Ordering::Relaxed);
+                observed.registry.increment(ProxyCounter::UpstreamTimeouts);
                 tracing::warn!(%method, ?operation, "upstream timed out");
                 own_answer(
                     StatusCode::GATEWAY_TIMEOUT,
@@ -835,10 +831,7 @@ where
                     "face-preflight-proxy: the upstream Face endpoint did not answer in time.",
                 )
             } else {
-                observed
-                    .proxy
-                    .upstream_errors
-                    .fetch_add(1, Ordering::Relaxed);
+                observed.registry.increment(ProxyCounter::UpstreamErrors);
                 tracing::warn!(%method, ?operation, %error, "upstream unreachable");
                 own_answer(
                     StatusCode::BAD_GATEWAY,

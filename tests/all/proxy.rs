@@ -195,7 +195,7 @@ async fn invalid_requests_are_answered_without_the_upstream() {
         .unwrap();
     assert!(
         metrics.contains(
-            r#"face_preflight_rejections_total{operation="Identify",code="BadArgument"} 1"#
+            r#"face_preflight_rejections_total{operation="Identify",source="rules",code="BadArgument"} 1"#
         ),
         "{metrics}"
     );
@@ -989,4 +989,42 @@ fn a_certificate_or_key_that_cannot_be_served_is_refused() {
         Err(ListenTlsError::Refused(_))
     ));
     assert!(ListenTls::from_pem(cert, key).is_ok());
+}
+
+/// Issue #26: `/metrics` comes from one Prometheus registry per proxy (the
+/// layer's counters through the `metrics` facade, the proxy's own beside
+/// them), so two proxies in one process count apart.
+#[tokio::test]
+async fn two_proxies_in_one_process_count_apart() {
+    let (upstream_address, _log) = upstream(Duration::ZERO).await;
+    let (first, _stop_first, _first_task) =
+        proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let (second, _stop_second, _second_task) =
+        proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    for _ in 0..3 {
+        let response = reqwest::get(format!("http://{first}/face/v1.2/persongroups?top=0"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400);
+    }
+    let scrape = |address: SocketAddr| async move {
+        reqwest::get(format!("http://{address}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let (first, second) = (scrape(first).await, scrape(second).await);
+    let rejected = r#"face_preflight_rejections_total{operation="ListCollections(PersonGroup)",source="rules",code="BadArgument"}"#;
+    assert!(first.contains(&format!("{rejected} 3")), "{first}");
+    assert!(
+        first.contains("face_preflight_proxy_requests_total 3"),
+        "{first}"
+    );
+    assert!(!second.contains(rejected), "{second}");
+    assert!(
+        second.contains("face_preflight_proxy_requests_total 0"),
+        "{second}"
+    );
 }
