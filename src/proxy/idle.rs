@@ -75,7 +75,7 @@ impl BodyDone {
 
 pin_project! {
     /// `body`, failing with [`BodyIdle`] when `timeout` passes between two
-    /// frames (or before the first).
+    /// frames (or between the first poll and the first frame).
     pub struct IdleTimeout<B> {
         #[pin]
         body: B,
@@ -85,11 +85,15 @@ pin_project! {
         timeout: Duration,
         side: Side,
         done: Option<BodyDone>,
+        // Whether the body has been polled: the clock starts then, not when
+        // it was wrapped, so a request that waited for room in the body
+        // budget before its body was read is not counted idle meanwhile.
+        polled: bool,
     }
 }
 
 impl<B> IdleTimeout<B> {
-    /// Wraps `body`; the clock starts now.
+    /// Wraps `body`; the clock starts when it is first polled.
     pub fn new(body: B, timeout: Duration, side: Side) -> Self {
         Self {
             body,
@@ -97,6 +101,7 @@ impl<B> IdleTimeout<B> {
             timeout,
             side,
             done: None,
+            polled: false,
         }
     }
 
@@ -120,6 +125,10 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let mut this = self.project();
+        if !*this.polled {
+            *this.polled = true;
+            this.sleep.as_mut().reset(Instant::now() + *this.timeout);
+        }
         if let Poll::Ready(frame) = this.body.as_mut().poll_frame(cx) {
             this.sleep.as_mut().reset(Instant::now() + *this.timeout);
             if frame.is_none() || this.body.is_end_stream() {
@@ -146,5 +155,72 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.body.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use http_body_util::BodyExt;
+
+    /// A body whose one frame comes `delay` after its first poll.
+    struct Late {
+        delay: Duration,
+        sleep: Option<Pin<Box<Sleep>>>,
+        sent: bool,
+    }
+
+    impl Body for Late {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            if self.sent {
+                return Poll::Ready(None);
+            }
+            let delay = self.delay;
+            let sleep = self.sleep.get_or_insert_with(|| Box::pin(sleep(delay)));
+            ready!(sleep.as_mut().poll(cx));
+            self.sent = true;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(b"face")))))
+        }
+    }
+
+    fn late(delay: Duration) -> Late {
+        Late {
+            delay,
+            sleep: None,
+            sent: false,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_clock_starts_at_the_first_poll_not_when_wrapped() {
+        let body = IdleTimeout::new(
+            late(Duration::from_secs(5)),
+            Duration::from_secs(10),
+            Side::Client,
+        );
+        // A wait for room in the body budget, longer than the timeout.
+        tokio::time::advance(Duration::from_secs(30)).await;
+        let bytes = body.collect().await.unwrap().to_bytes();
+        assert_eq!(bytes, Bytes::from_static(b"face"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_quiet_past_the_timeout_fails() {
+        let body = IdleTimeout::new(
+            late(Duration::from_secs(11)),
+            Duration::from_secs(10),
+            Side::Client,
+        );
+        let error = body.collect().await.unwrap_err();
+        let idle = error.downcast_ref::<BodyIdle>().unwrap();
+        assert_eq!(idle.side, Side::Client);
+        assert_eq!(idle.after, Duration::from_secs(10));
     }
 }

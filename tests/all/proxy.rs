@@ -1028,3 +1028,66 @@ async fn two_proxies_in_one_process_count_apart() {
         "{second}"
     );
 }
+
+/// Issue #26: when the body budget is taken, a request that finds no room
+/// within the wait gets 503 `ProxyBusy` with `Retry-After`, never reaches
+/// the upstream, and goes through once the room is free again.
+#[tokio::test]
+async fn a_full_body_budget_answers_503_proxy_busy_then_recovers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |config| {
+        config.body_budget = 100 * 1024;
+        config.body_budget_wait = Duration::from_millis(200);
+    })
+    .await;
+    let mut body = serde_json::json!({"faceIds": guids(1), "personGroupId": "staff"}).to_string();
+    body.push_str(&" ".repeat(90_000 - body.len()));
+    let head = format!(
+        "POST /face/v1.2/identify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+
+    // The first upload reserves its 90,000 bytes and stalls.
+    let mut first = tokio::net::TcpStream::connect(address).await.unwrap();
+    first.write_all(head.as_bytes()).await.unwrap();
+    first.write_all(&body.as_bytes()[..10]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let client = reqwest::Client::new();
+    let identify = |client: &reqwest::Client| {
+        client
+            .post(format!("http://{address}/face/v1.2/identify"))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+    };
+    let response = identify(&client).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "ProxyBusy");
+    assert!(log.lock().unwrap().is_empty(), "the upstream saw it");
+
+    // The first upload ends, is forwarded, and frees its room.
+    first.write_all(&body.as_bytes()[10..]).await.unwrap();
+    let mut answer = vec![0; 1024];
+    let read = first.read(&mut answer).await.unwrap();
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+    let response = identify(&client).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(log.lock().unwrap().len(), 2);
+
+    let metrics = client
+        .get(format!("http://{address}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("face_preflight_proxy_busy_total 1"),
+        "{metrics}"
+    );
+}
