@@ -34,6 +34,10 @@ enum Failure {
     Unavailable,
     /// The server refused the client's credentials (or their absence).
     Refused,
+    /// The server's TLS certificate did not verify (an unknown CA, another
+    /// host's name, expired): an operator's fix, not an outage.
+    #[cfg(feature = "redis-tls")]
+    Untrusted,
 }
 
 impl Failure {
@@ -46,10 +50,25 @@ impl Failure {
                 .detail()
                 .is_some_and(|detail| detail.contains("unauthenticated"));
         if refused {
-            Failure::Refused
-        } else {
-            Failure::Unavailable
+            return Failure::Refused;
         }
+        // rustls reports a certificate that does not verify as an I/O error
+        // whose source is its own error ("invalid peer certificate: …").
+        #[cfg(feature = "redis-tls")]
+        {
+            let mut cause = std::error::Error::source(error);
+            while let Some(inner) = cause {
+                let rejected = inner
+                    .downcast_ref::<rustls::Error>()
+                    .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)))
+                    || inner.to_string().starts_with("invalid peer certificate");
+                if rejected {
+                    return Failure::Untrusted;
+                }
+                cause = inner.source();
+            }
+        }
+        Failure::Unavailable
     }
 }
 
@@ -209,6 +228,11 @@ impl Link {
             Failure::Refused => tracing::warn!(
                 server = %self.server(),
                 "face-preflight: Redis refused the credentials (check the user and password in the Redis URL), using local state"
+            ),
+            #[cfg(feature = "redis-tls")]
+            Failure::Untrusted => tracing::warn!(
+                server = %self.server(),
+                "face-preflight: Redis's TLS certificate is not trusted (check its CA and host name), using local state"
             ),
         }
         #[cfg(not(feature = "tracing"))]

@@ -508,14 +508,15 @@ impl Proxy {
             let watcher = graceful.watcher();
             tokio::spawn(async move {
                 match shared.tls.clone() {
-                    None => serve_connection(stream, stack, observed, shared, watcher).await,
+                    None => serve_connection(stream, peer, stack, observed, shared, watcher).await,
                     Some(tls) => {
                         // A client that never finishes its handshake is
                         // held no longer than one that never sends a head.
                         let handshake = tls.acceptor().accept(stream);
                         match tokio::time::timeout(shared.header_read_timeout, handshake).await {
                             Ok(Ok(stream)) => {
-                                serve_connection(stream, stack, observed, shared, watcher).await;
+                                serve_connection(stream, peer, stack, observed, shared, watcher)
+                                    .await;
                             }
                             Ok(Err(error)) => {
                                 tracing::debug!(%peer, %error, "TLS handshake failed");
@@ -545,6 +546,7 @@ impl Proxy {
 /// shutdown's watcher ends it gracefully.
 async fn serve_connection<I, S, B>(
     io: I,
+    peer: SocketAddr,
     stack: S,
     observed: Observed,
     config: Arc<ProxyConfig>,
@@ -572,7 +574,7 @@ async fn serve_connection<I, S, B>(
         .max_buf_size(CONNECTION_BUFFER)
         .serve_connection(TokioIo::new(io), service);
     if let Err(error) = watcher.watch(connection).await {
-        tracing::debug!(%error, "connection ended with an error");
+        tracing::debug!(%peer, %error, "connection ended with an error");
     }
 }
 

@@ -112,11 +112,19 @@ async fn an_unknown_certificate_is_not_trusted() {
     let redis = tls_redis();
     // The system's roots do not hold the test CA: the handshake fails, the
     // local budget decides, and nothing is written.
+    let (captured, guard) = crate::tracing_events::capture();
     let budget = RedisBudget::open(&redis.tls_url)
         .unwrap()
         .timeout(Duration::from_secs(2));
     assert_eq!(one_paced_request(budget).await, (200, 1));
     assert_eq!(keys(&redis.server), Vec::<String>::new());
+    drop(guard);
+    let output = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        output.contains("Redis's TLS certificate is not trusted")
+            && !output.contains("Redis unavailable"),
+        "{output}"
+    );
 
     // Another CA's certificate does not vouch for it either.
     let other = crate::certs::generate();
