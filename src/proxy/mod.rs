@@ -287,20 +287,24 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in named {
         headers.remove(name);
     }
-    for name in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
+    // Names made once, not parsed from text for each request and answer.
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
 }
+
+/// The hop-by-hop headers of RFC 9110 §7.6.1, and `Proxy-Connection`.
+static HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
 
 /// The request as the upstream gets it: its URI, `Host`, no hop-by-hop headers.
 fn to_upstream(
@@ -636,11 +640,10 @@ where
 
 /// The base a client reaches the proxy at: the configured public URL, or
 /// the proxy's scheme and the `Host` the client sent.
-fn public_base(config: &ProxyConfig, headers: &HeaderMap) -> Option<String> {
+fn public_base(config: &ProxyConfig, client_host: Option<&HeaderValue>) -> Option<String> {
     match &config.public_url {
         Some(public) => Some(public.to_string().trim_end_matches('/').to_owned()),
-        None => headers
-            .get(header::HOST)
+        None => client_host
             .and_then(|host| host.to_str().ok())
             .filter(|host| !host.is_empty())
             .map(|host| {
@@ -654,6 +657,9 @@ fn public_base(config: &ProxyConfig, headers: &HeaderMap) -> Option<String> {
     }
 }
 
+/// Where a long-running operation's status is polled.
+const OPERATION_LOCATION: HeaderName = HeaderName::from_static("operation-location");
+
 /// `Location` and `operation-Location` that point at the upstream point at
 /// the proxy instead: the SDK then polls a long-running operation through
 /// it (paced, counted, checked) rather than around it.
@@ -664,10 +670,7 @@ fn rewrite_locations(headers: &mut HeaderMap, upstream: &Uri, public: &str) {
         upstream.authority().map_or("", |a| a.as_str()),
         upstream.path().trim_end_matches('/'),
     );
-    for name in [
-        header::LOCATION,
-        HeaderName::from_static("operation-location"),
-    ] {
+    for name in [header::LOCATION, OPERATION_LOCATION] {
         let Some(value) = headers.get(&name).and_then(|v| v.to_str().ok()) else {
             continue;
         };
@@ -750,7 +753,8 @@ where
     let access_path = config
         .access_log
         .then(|| capped(request.uri().path()).to_owned());
-    let public = public_base(config, request.headers());
+    // Kept for a Location to rewrite; most answers have none.
+    let client_host = request.headers().get(header::HOST).cloned();
     let request = match to_upstream(&config.upstream, request, config.client_body_timeout) {
         Ok(request) => request,
         Err(_) => {
@@ -780,8 +784,13 @@ where
             }
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            if let Some(public) = &public {
-                rewrite_locations(&mut parts.headers, &config.upstream, public);
+            let has_location = parts.headers.contains_key(header::LOCATION)
+                || parts.headers.contains_key(OPERATION_LOCATION);
+            if let Some(public) = has_location
+                .then(|| public_base(config, client_host.as_ref()))
+                .flatten()
+            {
+                rewrite_locations(&mut parts.headers, &config.upstream, &public);
             }
             Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
         }
