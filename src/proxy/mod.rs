@@ -218,14 +218,14 @@ impl std::error::Error for UpstreamUrlError {}
 
 /// What the proxy knows of its own state, for `/readyz`.
 #[derive(Debug, Default)]
-struct ProxyCounters {
+struct ProxyState {
     /// The last forwarded request's fate: whether the upstream answered.
     upstream_failing: AtomicBool,
     /// Shutting down: finishing what is in flight, taking nothing new.
     draining: AtomicBool,
 }
 
-impl ProxyCounters {
+impl ProxyState {
     /// What `/readyz` says: ready unless draining or the upstream failed the
     /// last time (before the first request nothing says it is down).
     fn readiness(&self) -> (StatusCode, &'static str) {
@@ -245,7 +245,7 @@ struct Observed {
     preflight: Stats,
     pace: PaceStats,
     facts: FactsStats,
-    proxy: Arc<ProxyCounters>,
+    proxy: Arc<ProxyState>,
     registry: metrics::Registry,
 }
 
