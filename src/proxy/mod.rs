@@ -18,6 +18,7 @@
 mod idle;
 mod metrics;
 mod tls;
+mod upstream;
 
 pub use self::idle::{BodyDone, BodyIdle, IdleTimeout, Side};
 pub use self::tls::{ListenTls, ListenTlsError};
@@ -37,8 +38,7 @@ use http::{Request, Response, StatusCode, Uri};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_layer::Layer;
@@ -457,17 +457,21 @@ impl Proxy {
             registry,
         };
 
+        // Requests and answers are written whole (one `writev` each): no
+        // segment is worth holding back for Nagle's algorithm.
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
-            .build();
-        let client: Client<_, ProxyBody> = Client::builder(TokioExecutor::new())
-            .http1_max_buf_size(CONNECTION_BUFFER)
-            .build(https);
+            .wrap_connector(http);
+        let connections =
+            upstream::Upstream::new(https, &config.upstream, config.max_connections.max(1));
         let timeout = config.upstream_timeout;
         let upstream = tower_service_fn(move |request: Request<ProxyBody>| {
-            let client = client.clone();
+            let connections = Arc::clone(&connections);
             async move {
                 // The upstream's time starts when the client's body has been
                 // read to its end: a slow upload is the client's time.
@@ -479,10 +483,10 @@ impl Proxy {
                     tokio::time::sleep(timeout).await;
                 };
                 tokio::select! {
-                    answer = client.request(request) => match answer {
+                    answer = connections.send(request) => match answer {
                         Ok(response) => Ok(response
                             .map(|body| IdleTimeout::new(body, timeout, Side::Upstream))),
-                        Err(error) => Err(UpstreamError::Unreachable(Box::new(error))),
+                        Err(error) => Err(UpstreamError::Unreachable(error)),
                     },
                     () = deadline => Err(UpstreamError::TimedOut),
                 }
@@ -506,6 +510,8 @@ impl Proxy {
                 },
                 () = &mut shutdown => break,
             };
+            // As towards the upstream: answers are written whole.
+            let _ = stream.set_nodelay(true);
             let stack = stack.clone();
             let observed = observed.clone();
             let shared = Arc::clone(&shared);

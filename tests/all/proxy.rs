@@ -1091,3 +1091,170 @@ async fn a_full_body_budget_answers_503_proxy_busy_then_recovers() {
         "{metrics}"
     );
 }
+
+/// An upstream that counts the connections it accepts. `/slow` sends its
+/// head and first bytes, then the rest once `release` is notified; `/close`
+/// answers and then closes the connection without saying so (as an
+/// upstream dropping an idle connection does); anything else answers `[]`.
+async fn counting_upstream(
+    release: Arc<tokio::sync::Notify>,
+) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let connections = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let release = Arc::clone(&release);
+            let (closing, close) = oneshot::channel::<()>();
+            let closing = Arc::new(Mutex::new(Some(closing)));
+            let service = hyper::service::service_fn(
+                move |request: hyper::Request<hyper::body::Incoming>| {
+                    let release = Arc::clone(&release);
+                    let closing = Arc::clone(&closing);
+                    async move {
+                        type Chunks = http_body_util::StreamBody<
+                            futures_util::stream::BoxStream<
+                                'static,
+                                Result<hyper::body::Frame<Bytes>, Infallible>,
+                            >,
+                        >;
+                        let body: Chunks = match request.uri().path() {
+                            "/face/v1.2/slow" => {
+                                use futures_util::StreamExt;
+                                let first = futures_util::stream::once(async {
+                                    Ok(hyper::body::Frame::data(Bytes::from_static(b"[")))
+                                });
+                                let rest = futures_util::stream::once(async move {
+                                    release.notified().await;
+                                    Ok(hyper::body::Frame::data(Bytes::from_static(b"]")))
+                                });
+                                http_body_util::StreamBody::new(first.chain(rest).boxed())
+                            }
+                            path => {
+                                if path == "/face/v1.2/close" {
+                                    if let Some(closing) = closing.lock().unwrap().take() {
+                                        let _ = closing.send(());
+                                    }
+                                }
+                                use futures_util::StreamExt;
+                                http_body_util::StreamBody::new(
+                                    futures_util::stream::once(async {
+                                        Ok(hyper::body::Frame::data(Bytes::from_static(b"[]")))
+                                    })
+                                    .boxed(),
+                                )
+                            }
+                        };
+                        Ok::<_, Infallible>(hyper::Response::new(body))
+                    }
+                },
+            );
+            tokio::spawn(async move {
+                let connection =
+                    http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                let mut connection = std::pin::pin!(connection);
+                tokio::select! {
+                    _ = connection.as_mut() => {}
+                    Ok(()) = close => {
+                        // Let the answer go out, then drop the connection.
+                        connection.as_mut().graceful_shutdown();
+                        let _ = connection.await;
+                    }
+                }
+            });
+        }
+    });
+    (address, connections)
+}
+
+/// Issue #26 (throughput): the proxy's own pool of upstream connections
+/// reuses one connection for requests in turn, never lends a connection
+/// whose answer is still arriving, and sends a request again on a new
+/// connection when the upstream has closed an idle one.
+#[tokio::test]
+async fn upstream_connections_are_reused_never_shared_and_replaced_when_closed() {
+    use std::sync::atomic::Ordering;
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (upstream_address, connections) = counting_upstream(Arc::clone(&release)).await;
+    let (address, _stop, _task) = proxy(&format!("http://{upstream_address}"), |_| {}).await;
+    let client = reqwest::Client::new();
+    let list = format!("http://{address}/face/v1.2/persongroups");
+
+    for _ in 0..5 {
+        let response = client.get(&list).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "[]");
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 1, "reused in turn");
+
+    // A long answer holds its connection: a request meanwhile gets another
+    // (if it queued behind the long one, it would wait for ever).
+    let slow = client
+        .get(format!("http://{address}/face/v1.2/slow"))
+        .send()
+        .await
+        .unwrap();
+    let fast = tokio::time::timeout(Duration::from_secs(10), async {
+        client
+            .get(&list)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    })
+    .await
+    .expect("a request waited behind another's answer");
+    assert_eq!(fast, "[]");
+    assert_eq!(connections.load(Ordering::SeqCst), 2);
+    release.notify_one();
+    assert_eq!(slow.text().await.unwrap(), "[]");
+
+    // The upstream closes connections after answering `/close`; the
+    // requests after it still get their answers, on new connections.
+    for _ in 0..3 {
+        let response = client
+            .get(format!("http://{address}/face/v1.2/close"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.text().await.unwrap(), "[]");
+        let response = client.get(&list).send().await.unwrap();
+        assert_eq!(response.status(), 200, "after a closed connection");
+        assert_eq!(response.text().await.unwrap(), "[]");
+    }
+    assert!(connections.load(Ordering::SeqCst) >= 4);
+}
+
+/// An https upstream whose certificate no WebPKI root vouches for (here a
+/// second proxy serving a test CA's certificate) is never talked to: 502,
+/// nothing forwarded.
+#[tokio::test]
+async fn an_upstream_with_an_untrusted_certificate_is_refused() {
+    let certificates = crate::certs::generate();
+    let tls = face_preflight::proxy::ListenTls::from_pem(
+        certificates.cert.as_bytes(),
+        certificates.key.as_bytes(),
+    )
+    .unwrap();
+    let (upstream_address, log) = upstream(Duration::ZERO).await;
+    let (tls_proxy, _stop_tls, _tls_task) =
+        proxy(&format!("http://{upstream_address}"), |config| {
+            config.tls = Some(tls);
+        })
+        .await;
+    let (address, _stop, _task) =
+        proxy(&format!("https://localhost:{}", tls_proxy.port()), |_| {}).await;
+    let response = reqwest::get(format!("http://{address}/face/v1.2/persongroups"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(answer["error"]["code"], "ProxyUpstreamUnreachable");
+    assert!(log.lock().unwrap().is_empty());
+}
