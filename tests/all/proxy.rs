@@ -185,14 +185,7 @@ async fn invalid_requests_are_answered_without_the_upstream() {
     );
     assert!(log.lock().unwrap().is_empty());
 
-    let metrics = client
-        .get(format!("http://{address}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(address).await;
     assert!(
         metrics.contains(
             r#"face_preflight_rejections_total{operation="Identify",source="rules",code="BadArgument"} 1"#
@@ -296,6 +289,16 @@ async fn the_upstream_path_is_the_face_prefix() {
     );
 }
 
+/// The proxy's `/metrics` text.
+async fn scrape(address: SocketAddr) -> String {
+    reqwest::get(format!("http://{address}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Sends raw bytes on a new connection; returns what came back until close
 /// or `wait`.
 async fn raw_exchange(address: SocketAddr, request: &[u8], wait: Duration) -> String {
@@ -322,12 +325,7 @@ async fn a_client_body_broken_mid_way_is_the_clients_error_not_a_502() {
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert!(answer.contains("ProxyBadRequestBody"), "{answer}");
     assert!(log.lock().unwrap().is_empty());
-    let metrics = reqwest::get(format!("http://{address}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(address).await;
     assert!(
         metrics.contains("face_preflight_proxy_client_errors_total 1"),
         "{metrics}"
@@ -1007,14 +1005,6 @@ async fn two_proxies_in_one_process_count_apart() {
             .unwrap();
         assert_eq!(response.status(), 400);
     }
-    let scrape = |address: SocketAddr| async move {
-        reqwest::get(format!("http://{address}/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
     let (first, second) = (scrape(first).await, scrape(second).await);
     let rejected = r#"face_preflight_rejections_total{operation="ListCollections(PersonGroup)",source="rules",code="BadArgument"}"#;
     assert!(first.contains(&format!("{rejected} 3")), "{first}");
@@ -1078,14 +1068,7 @@ async fn a_full_body_budget_answers_503_proxy_busy_then_recovers() {
     assert_eq!(response.status(), 200);
     assert_eq!(log.lock().unwrap().len(), 2);
 
-    let metrics = client
-        .get(format!("http://{address}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = scrape(address).await;
     assert!(
         metrics.contains("face_preflight_proxy_busy_total 1"),
         "{metrics}"
